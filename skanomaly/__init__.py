@@ -1,0 +1,21 @@
+"""skanomaly: synthetic-anomaly-generation detectors for scikit-learn and PyOD users.
+
+Every detector follows PyOD's contract (``decision_function`` higher = more anomalous,
+``predict`` 0/1, ``threshold_``, ``labels_``, ``decision_scores_``) and scikit-learn's rules
+(``get_params``/``set_params``, ``clone``, Pipelines, ``GridSearchCV``).
+"""
+
+from skanomaly import datasets, injectors, metrics, pipeline
+from skanomaly._version import __version__
+from skanomaly.base import BaseDeepDetector
+from skanomaly.injectors import BaseInjector
+
+__all__ = [
+    "BaseDeepDetector",
+    "BaseInjector",
+    "__version__",
+    "datasets",
+    "injectors",
+    "metrics",
+    "pipeline",
+]

@@ -1,0 +1,3 @@
+"""The paper detectors: AnoRand, DHAG, GenIAS and ASTER."""
+
+__all__ = []

@@ -1,0 +1,9 @@
+"""Anomaly injectors: labelled synthetic anomalies for training detectors.
+
+Injectors follow imbalanced-learn's sampler API (``fit_resample``) and have no ``transform``:
+inside :class:`skanomaly.pipeline.Pipeline` they add rows at fit time only.
+"""
+
+from skanomaly.injectors._base import BaseInjector, GeneratedAnomalies
+
+__all__ = ["BaseInjector", "GeneratedAnomalies"]

@@ -1,0 +1,9 @@
+"""Metrics for anomaly scores (higher = more anomalous) against 0/1 labels.
+
+Threshold-free metrics (AUROC, AUPR and, for series, VUS) are the headline numbers;
+``best_f1`` is an oracle that picks its threshold with the labels.
+"""
+
+from skanomaly.metrics._ranking import aupr, auroc, best_f1, make_anomaly_scorer
+
+__all__ = ["aupr", "auroc", "best_f1", "make_anomaly_scorer"]

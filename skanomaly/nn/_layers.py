@@ -1,0 +1,76 @@
+"""Small torch building blocks shared by the detectors (pure ``nn.Module``s)."""
+
+import torch
+from torch import nn
+
+__all__ = ["MLP", "GradientReversal", "grad_reverse"]
+
+
+class MLP(nn.Sequential):
+    """Fully connected stack ``in -> hidden... -> out`` with an activation between layers.
+
+    Parameters
+    ----------
+    in_features : int
+        Input width.
+    hidden_dims : sequence of int
+        Widths of the hidden layers (may be empty).
+    out_features : int or None
+        Output width; ``None`` ends with the last hidden layer (and its activation).
+    activation : type of nn.Module, default=nn.ReLU
+        Activation class, instantiated between layers.
+    dropout : float, default=0.0
+        Dropout after each hidden activation.
+    bias : bool, default=True
+        Whether linear layers have a bias.
+    """
+
+    def __init__(
+        self,
+        in_features,
+        hidden_dims,
+        out_features=None,
+        *,
+        activation=nn.ReLU,
+        dropout=0.0,
+        bias=True,
+    ):
+        layers = []
+        width = in_features
+        for hidden in hidden_dims:
+            layers += [nn.Linear(width, hidden, bias=bias), activation()]
+            if dropout > 0:
+                layers.append(nn.Dropout(dropout))
+            width = hidden
+        if out_features is not None:
+            layers.append(nn.Linear(width, out_features, bias=bias))
+            width = out_features
+        super().__init__(*layers)
+        self.out_features = width
+
+
+class _GradientReversalFunction(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, scale):
+        ctx.scale = scale
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return -ctx.scale * grad_output, None
+
+
+def grad_reverse(x, scale=1.0):
+    """Identity in the forward pass; multiplies the gradient by ``-scale`` on the way back."""
+    return _GradientReversalFunction.apply(x, scale)
+
+
+class GradientReversal(nn.Module):
+    """Gradient reversal layer (Ganin & Lempitsky, 2015) as a module."""
+
+    def __init__(self, scale=1.0):
+        super().__init__()
+        self.scale = scale
+
+    def forward(self, x):
+        return grad_reverse(x, self.scale)

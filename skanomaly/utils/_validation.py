@@ -1,0 +1,161 @@
+"""Input checks shared by detectors, injectors and metrics.
+
+Every public entry point funnels its input through one of these helpers so that bad input
+raises one clear ``ValueError``/``TypeError`` that states what was expected and what arrived,
+instead of a torch stack trace deep inside a training step.
+"""
+
+import numbers
+
+import numpy as np
+from sklearn.utils import check_array
+from sklearn.utils.validation import _check_feature_names, validate_data
+
+__all__ = [
+    "check_detector_input",
+    "check_random_seed",
+    "check_binary_labels",
+    "check_scores",
+]
+
+
+def _ndim(X):
+    # Reading ``ndim`` avoids materialising lists or DataFrames twice; np.ndim covers
+    # nested lists. Sparse matrices report 2 and are rejected by validate_data.
+    ndim = getattr(X, "ndim", None)
+    if ndim is None:
+        try:
+            ndim = np.ndim(X)
+        except ValueError:  # ragged nested lists
+            ndim = -1
+    return ndim
+
+
+def check_detector_input(estimator, X, *, reset, ensure_min_samples=2, dtype=np.float32):
+    """Validate ``X`` for a detector or injector and record or check its shape.
+
+    Accepts tabular ``(n_samples, n_features)`` data (arrays, lists, DataFrames) and windows
+    ``(n_windows, window, n_channels)``. With ``reset=True`` it stores ``n_features_in_``,
+    ``feature_names_in_`` (DataFrames) and ``input_shape_`` (the shape of one sample); with
+    ``reset=False`` it checks ``X`` against them.
+
+    Parameters
+    ----------
+    estimator : estimator instance
+        The estimator whose fitted shape attributes are set or checked.
+    X : array-like of shape (n_samples, n_features) or (n_windows, window, n_channels)
+        Input data.
+    reset : bool
+        Whether to record the shape (``fit``) or check it (``predict`` and friends).
+    ensure_min_samples : int, default=2
+        Fewer rows raise a ``ValueError``.
+    dtype : numpy dtype, default=np.float32
+        Output dtype.
+
+    Returns
+    -------
+    X : ndarray
+        Finite, C-contiguous array of ``dtype``.
+    """
+    ndim = _ndim(X)
+    if ndim == 3:
+        X = check_array(
+            X,
+            allow_nd=True,
+            dtype=dtype,
+            ensure_min_samples=ensure_min_samples,
+            ensure_all_finite=True,
+            input_name="X",
+        )
+        if X.shape[1] == 0 or X.shape[2] == 0:
+            raise ValueError(
+                f"Windows need a positive length and at least one channel; got X with shape "
+                f"{X.shape}."
+            )
+        _check_feature_names(estimator, X, reset=reset)
+        if reset:
+            estimator.n_features_in_ = X.shape[2]
+            estimator.input_shape_ = tuple(X.shape[1:])
+        else:
+            _check_input_shape(estimator, X)
+        return np.ascontiguousarray(X)
+    if ndim > 3:
+        raise ValueError(
+            "Expected a 2-D array (n_samples, n_features) or a 3-D array of windows "
+            f"(n_windows, window, n_channels); got an array with {ndim} dimensions."
+        )
+    X = validate_data(
+        estimator,
+        X,
+        reset=reset,
+        dtype=dtype,
+        ensure_min_samples=ensure_min_samples,
+        ensure_all_finite=True,
+    )
+    if reset:
+        estimator.input_shape_ = (X.shape[1],)
+    else:
+        _check_input_shape(estimator, X)
+    return np.ascontiguousarray(X)
+
+
+def _check_input_shape(estimator, X):
+    expected = tuple(getattr(estimator, "input_shape_", X.shape[1:]))
+    got = tuple(X.shape[1:])
+    if got != expected:
+        kind = "windows of shape (window, n_channels)" if len(expected) == 2 else "features"
+        raise ValueError(
+            f"X has sample shape {got}, but {type(estimator).__name__} was fitted on "
+            f"{kind} {expected}."
+        )
+
+
+def check_random_seed(random_state):
+    """Turn ``random_state`` into an integer seed without touching global RNG state.
+
+    ``None`` draws fresh OS entropy (a different result each fit, as in scikit-learn);
+    an int is used as is; a ``RandomState``/``Generator`` instance is advanced once.
+    """
+    if random_state is None:
+        return int(np.random.SeedSequence().generate_state(1)[0])
+    if isinstance(random_state, numbers.Integral):
+        return int(random_state) % (2**32)
+    if isinstance(random_state, np.random.RandomState):
+        return int(random_state.randint(0, 2**31 - 1))
+    if isinstance(random_state, np.random.Generator):
+        return int(random_state.integers(0, 2**31 - 1))
+    raise TypeError(
+        "random_state must be None, an int, a numpy RandomState or Generator; got "
+        f"{type(random_state).__name__}."
+    )
+
+
+def check_binary_labels(y, *, name="y_true"):
+    """Return ``y`` as a 1-D int array of 0 (normal) / 1 (anomaly) or raise ``ValueError``."""
+    y = check_array(y, ensure_2d=False, dtype=None, input_name=name)
+    if y.ndim != 1:
+        raise ValueError(f"{name} must be 1-D; got shape {y.shape}.")
+    values = np.unique(y)
+    if not np.isin(values, [0, 1]).all():
+        raise ValueError(
+            f"{name} must hold 0 (normal) and 1 (anomaly) labels; got values {values[:10]}."
+        )
+    return y.astype(np.int64)
+
+
+def check_scores(y_true, scores, *, require_both_classes=True):
+    """Validate a label vector and a matching finite score vector (higher = more anomalous)."""
+    y_true = check_binary_labels(y_true)
+    scores = check_array(scores, ensure_2d=False, dtype=np.float64, input_name="scores")
+    if scores.ndim != 1:
+        raise ValueError(f"scores must be 1-D; got shape {scores.shape}.")
+    if scores.shape[0] != y_true.shape[0]:
+        raise ValueError(
+            f"y_true and scores must have the same length; got {y_true.shape[0]} and "
+            f"{scores.shape[0]}."
+        )
+    if require_both_classes and np.unique(y_true).size < 2:
+        raise ValueError(
+            "y_true must contain both normal (0) and anomalous (1) labels to compute this metric."
+        )
+    return y_true, scores
