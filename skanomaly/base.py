@@ -347,13 +347,13 @@ class BaseDeepDetector(BaseDetector, metaclass=ABCMeta):
         return tuple(tensors)
 
     def _batch_bounds(self, n):
-        """Batch boundaries for ``n`` rows: never an empty epoch, never a 1-row last batch
-        (it would break batch statistics) unless the data has a single row."""
+        """Batch boundaries for ``n`` rows: never an empty epoch, and no 1-row last batch
+        (it would break batch statistics) unless ``batch_size`` itself is 1."""
         size = min(self.batch_size, n)
         bounds = list(range(0, n, size)) + [n]
-        if len(bounds) > 2 and bounds[-1] - bounds[-2] == 1:
+        if size > 1 and len(bounds) > 2 and bounds[-1] - bounds[-2] == 1:
             del bounds[-2]
-        return list(zip(bounds[:-1], bounds[1:]))
+        return list(zip(bounds[:-1], bounds[1:], strict=True))
 
     def _train_loop(self, step, optimizer, train, valid=None, *, epochs, scheduler_factory=None):
         """Run ``epochs`` passes of ``step`` over ``train`` (a tuple of tensors).
