@@ -56,6 +56,8 @@ def _anorand(args, seed, **params):
         params["lr"] = args.lr
     if args.noise_level is not None:
         params["injector"] = SMOTENoiseInjector(noise_level=args.noise_level)
+    if args.contamination_handling is not None:
+        params["contamination_handling"] = args.contamination_handling
     return AnoRandDetector(epochs=args.epochs, random_state=seed, device="cpu", **params)
 
 
@@ -144,7 +146,8 @@ def unsupervised(args, data, datasets):
     ae_label = "AutoEncoder (measured)" if args.measure_ae else "AutoEncoder (BASELINES.md, seed 0)"
     print()
     print(f"Unsupervised protocol, seeds {list(args.seeds)}, AnoRand epochs={args.epochs}, "
-          f"lr={args.lr or 'default'}, noise_level={args.noise_level or 'default'}.")
+          f"lr={args.lr or 'default'}, noise_level={args.noise_level or 'default'}, "
+          f"contamination_handling={args.contamination_handling or 'default'}.")
     print("Cells: AUROC / AUPR (mean over seeds). AnoRand: default score (unsupervised: the AE "
           "block's y_AE). Diagnostics from the same fitted models: the paper's fused score "
           "(Eq. 8) and the ND block's y_mlp alone.")
@@ -244,6 +247,9 @@ def main():
     parser.add_argument("--lr", type=float, default=None, help="AnoRand lr (default: its default)")
     parser.add_argument("--noise-level", type=float, default=None,
                         help="SMOTENoiseInjector noise_level (default: its default)")
+    parser.add_argument("--contamination-handling", default=None,
+                        choices=["relabel", "soft", "ignore", "none"],
+                        help="AnoRand contamination_handling (default: its default)")
     parser.add_argument("--skip-unsupervised", action="store_true")
     parser.add_argument("--measure-ae", action="store_true", help="measure PyOD AutoEncoder too")
     parser.add_argument("--timing", action="store_true", help="per-epoch time vs PyOD AE")

@@ -1,13 +1,19 @@
-"""Held-out check for AnoRand's CPU defaults, on synthetic data only (no benchmark labels).
+"""Development suites for AnoRand's defaults (never the benchmark's ADBench sets).
 
-The ADBench sets of the benchmark are never used here: defaults are compared on
-``make_anomalies`` sets (ADBench's four synthetic anomaly types, contaminated training part,
-PROTOCOL.md split and scaling), so choosing a default does not tune on the benchmark's test
-labels.
+Defaults are compared on data that the benchmark does not hold, so choosing a default does
+not tune on the benchmark's test labels:
+
+* ``synthetic``: ``make_anomalies`` sets (ADBench's four synthetic anomaly types, d=8 at 5%
+  and d=30 at 10% contamination, 3000 rows);
+* ``sklearn``: scikit-learn's bundled digits (each of the 10 classes in turn is the anomaly
+  class, 5% of the rows) and iris (each of the 3 classes in turn), a real-data suite.
+
+Both use the PROTOCOL.md split and scaling with a contaminated training part.
 
 Usage::
 
-    python benchmarks/anorand_defaults.py [--seeds 0 1] [--configs paper lr1e-3 ...]
+    python benchmarks/anorand_defaults.py [--suite synthetic|sklearn] [--seeds 0 1]
+        [--configs "relabel (default)" "none (paper)" ...] [--blocks]
 """
 
 import argparse
@@ -21,45 +27,77 @@ from skanomaly.detectors import AnoRandDetector
 from skanomaly.injectors import SMOTENoiseInjector
 from skanomaly.metrics import aupr, auroc
 
+_NONE = dict(contamination_handling="none")
 CONFIGS = {
-    "paper (lr 1e-4, noise 1.0)": dict(lr=1e-4),
-    "lr 1e-3, noise 1.0": dict(lr=1e-3),
-    "lr 1e-3, noise 3.0": dict(lr=1e-3, injector=SMOTENoiseInjector(noise_level=3.0)),
-    "lr 1e-4, noise 3.0": dict(lr=1e-4, injector=SMOTENoiseInjector(noise_level=3.0)),
-    "lr 1e-3, noise 0.6": dict(lr=1e-3, injector=SMOTENoiseInjector(noise_level=0.6)),
-    "lr 1e-3, noise 2.0": dict(lr=1e-3, injector=SMOTENoiseInjector(noise_level=2.0)),
-    "lr 1e-3, noise 5.0": dict(lr=1e-3, injector=SMOTENoiseInjector(noise_level=5.0)),
+    # Unsupervised training with the training part's real anomalies (contamination_handling).
+    "relabel (default)": dict(),
+    "soft": dict(contamination_handling="soft"),
+    "ignore": dict(contamination_handling="ignore"),
+    "none (paper)": dict(contamination_handling="none"),
+    # Learning rate and noise level, measured with contamination_handling="none".
+    "paper (lr 1e-4, noise 1.0)": dict(lr=1e-4, injector=SMOTENoiseInjector(noise_level=1.0), **_NONE),
+    "lr 1e-3, noise 1.0": dict(lr=1e-3, injector=SMOTENoiseInjector(noise_level=1.0), **_NONE),
+    "lr 1e-3, noise 3.0": dict(lr=1e-3, injector=SMOTENoiseInjector(noise_level=3.0), **_NONE),
+    "lr 1e-4, noise 3.0": dict(lr=1e-4, injector=SMOTENoiseInjector(noise_level=3.0), **_NONE),
+    "lr 1e-3, noise 0.6": dict(lr=1e-3, injector=SMOTENoiseInjector(noise_level=0.6), **_NONE),
+    "lr 1e-3, noise 2.0": dict(lr=1e-3, injector=SMOTENoiseInjector(noise_level=2.0), **_NONE),
+    "lr 1e-3, noise 5.0": dict(lr=1e-3, injector=SMOTENoiseInjector(noise_level=5.0), **_NONE),
 }
-SETS = [
+SYNTHETIC_SETS = [
     (kind, n_features, contamination)
     for kind in ("global", "local", "cluster", "dependency")
     for n_features, contamination in ((8, 0.05), (30, 0.1))
 ]
+SKLEARN_SETS = [("digits", c) for c in range(10)] + [("iris", c) for c in range(3)]
+
+
+def _class_as_anomalies(name, anomaly_class, share=0.05):
+    """One class of a bundled scikit-learn set as the anomalies (``share`` of the rows, a
+    fixed draw), every other class normal."""
+    from sklearn import datasets
+
+    X, y = getattr(datasets, f"load_{name}")(return_X_y=True)
+    normal, pool = X[y != anomaly_class], X[y == anomaly_class]
+    n = max(3, round(share * len(normal) / (1 - share)))
+    picked = pool[np.random.RandomState(0).choice(len(pool), min(n, len(pool)), replace=False)]
+    return (np.vstack([normal, picked]).astype(np.float64),
+            np.r_[np.zeros(len(normal)), np.ones(len(picked))])
+
+
+def _suite(name, rows, seed):
+    """``(label, (X, y))`` of every set of a suite; synthetic sets are redrawn per seed."""
+    if name == "synthetic":
+        for kind, n_features, contamination in SYNTHETIC_SETS:
+            yield f"{kind} d={n_features} c={contamination}", make_anomalies(
+                rows, n_features, contamination=contamination, anomaly_type=kind,
+                random_state=100 + seed,
+            )
+    else:
+        for data, anomaly_class in SKLEARN_SETS:
+            yield f"{data} {anomaly_class}", _class_as_anomalies(data, anomaly_class)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--suite", choices=["synthetic", "sklearn"], default="synthetic")
     parser.add_argument("--seeds", nargs="*", type=int, default=[0, 1])
     parser.add_argument("--epochs", type=int, default=50)
-    parser.add_argument("--rows", type=int, default=3000)
+    parser.add_argument("--rows", type=int, default=3000, help="rows of a synthetic set")
     parser.add_argument("--configs", nargs="*", default=list(CONFIGS))
     parser.add_argument("--semi-supervised", action="store_true",
                         help="fit with y_train and semi_supervised=True")
     parser.add_argument("--blocks", action="store_true",
-                        help="also score each block alone (y_AE, y_mlp) from the same fit")
+                        help="also score the fused score and each block alone (same fit)")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    print("| config | " + " | ".join(f"{k} d={d} c={c}" for k, d, c in SETS) + " | mean |")
-    print("|---|" + "---|" * (len(SETS) + 1))
+    names = [label for label, _ in _suite(args.suite, 10, 0)] if args.suite == "sklearn" else [
+        f"{k} d={d} c={c}" for k, d, c in SYNTHETIC_SETS]
+    print("| config | " + " | ".join(names) + " | mean |")
+    print("|---|" + "---|" * (len(names) + 1))
     for name in args.configs:
-        cells = []
-        for kind, n_features, contamination in SETS:
-            results = []
-            for seed in args.seeds:
-                data = make_anomalies(
-                    args.rows, n_features, contamination=contamination, anomaly_type=kind,
-                    random_state=100 + seed,
-                )
+        per_set = {}
+        for seed in args.seeds:
+            for label, data in _suite(args.suite, args.rows, seed):
                 X_train, X_test, y_train, y_test = tabular_split(data, seed=seed)
                 detector = AnoRandDetector(
                     epochs=args.epochs, random_state=seed, device="cpu",
@@ -69,13 +107,13 @@ def main():
                 result = evaluate(detector, X_train, X_test, y_test, y_train=labels)
                 row = [result["auroc"], result["aupr"]]
                 if args.blocks:
-                    with torch.no_grad():
-                        blocks = detector._probabilities(torch.from_numpy(X_test.astype(np.float32)))
-                    for scores in blocks:
-                        row += [auroc(y_test, scores.numpy()), aupr(y_test, scores.numpy())]
-                results.append(row)
-            cells.append(np.mean(results, axis=0))
-        labels = ["default score", "AE block", "ND block"] if args.blocks else ["default score"]
+                    for score in ("fused", "reconstruction", "noise"):
+                        scores = detector.set_params(anomaly_score=score).decision_function(X_test)
+                        row += [auroc(y_test, scores), aupr(y_test, scores)]
+                per_set.setdefault(label, []).append(row)
+        cells = [np.mean(per_set[label], axis=0) for label in names]
+        labels = ["default score", "fused (Eq. 8)", "AE block", "ND block"] if args.blocks else [
+            "default score"]
         for i, label in enumerate(labels):
             part = [c[2 * i : 2 * i + 2] for c in cells]
             mean = np.mean(part, axis=0)

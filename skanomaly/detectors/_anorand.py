@@ -58,6 +58,13 @@ class AnoRandDetector(NestedDefaultsMixin, BaseDeepDetector):
       ``z1`` and fed to the decoder (Eq. 1);
     * an auto-encoder, whose reconstruction loss counts only rows labelled 0 (Eq. 2).
 
+    Unsupervised, the training rows are contaminated: they hold real anomalies that the
+    paper's labels call normal. Trained that way, the ND block learns those anomalies as
+    normal and ranks their kind *below* normal rows. By default (``contamination_handling=
+    "relabel"``) each batch therefore treats the ``exposure_ratio`` share of its unlabelled
+    rows that the network finds most anomalous as anomalies (latent outlier exposure [2]_);
+    ``contamination_handling="none"`` is the paper's training as printed.
+
     Unsupervised, the default score is the auto-encoder block's ``y_AE`` of the jointly
     trained network; semi-supervised, the paper's fusion (see ``anomaly_score``).
 
@@ -102,13 +109,31 @@ class AnoRandDetector(NestedDefaultsMixin, BaseDeepDetector):
         ``"reconstruction"`` otherwise. Both blocks are always trained jointly (Eq. 4) and
         ``alpha_`` is always fitted, so the choice can change after ``fit``
         (``set_params``).
-        The unsupervised default deviates from the paper: trained against synthetic labels
-        on contaminated data, the ND block learns the real anomalies of the training part
-        as "normal", and Eq. 7 gives it most of the weight (``alpha_`` ~ 0.75-0.95, because
-        ``y_AE >= 0.5`` while ``y_mlp`` is small). On the held-out synthetic check
-        ``benchmarks/anorand_defaults.py`` (ADBench's four anomaly types, never the
-        benchmark sets) the AE block of the jointly trained network averaged 0.93 AUROC
-        unsupervised, the fused score 0.79.
+        The unsupervised default deviates from the paper: Eq. 7 gives the ND block most of
+        the weight (``alpha_`` ~ 0.7-0.95, because ``y_AE >= 0.5`` while ``y_mlp`` is
+        small), and on contaminated data the ND block is the weaker one. On the development
+        suites of ``benchmarks/anorand_defaults.py`` (never the benchmark's ADBench sets),
+        with the default ``contamination_handling``, the AE block averaged 0.976 AUROC /
+        0.901 AUPR (synthetic suite) and 0.659 / 0.222 (digits and iris suite), the fused
+        score 0.947 / 0.792 and 0.590 / 0.156.
+    contamination_handling : {"relabel", "soft", "ignore", "none"}, default="relabel"
+        What unsupervised training does with the rows it suspects to be real anomalies:
+        in every batch, the ``int(exposure_ratio * n)`` of its ``n`` unlabelled rows whose
+        loss would drop most if they were labelled anomalous (``w * logit + (1 - w) *
+        ||x - x_hat||``: both blocks vote) get the anomaly loss (``"relabel"``, the hard
+        variant of latent outlier exposure [2]_), half of each loss (``"soft"``) or no loss
+        (``"ignore"``); ``"none"`` keeps every training row labelled normal (the paper).
+        Ignored when ``semi_supervised=True`` (the labels are known). Chosen on the
+        development suites of ``benchmarks/anorand_defaults.py``: ``"relabel"`` and
+        ``"ignore"`` tie for the AE block and beat ``"none"`` on the synthetic suite
+        (0.976 / 0.901 and 0.975 / 0.906 vs 0.925 / 0.763; all ~0.66 / 0.22 on digits and
+        iris), and ``"relabel"`` is the one that repairs the ND block and the fused score
+        (fused 0.947 / 0.792 vs 0.912 / 0.749 ignore, 0.791 / 0.523 none; digits and iris
+        0.590 / 0.156 vs 0.523 / 0.134 and 0.483 / 0.107).
+    exposure_ratio : float in [0, 0.5], default=0.1
+        Share of each batch's unlabelled rows that ``contamination_handling`` exposes: the
+        assumed contamination of the training data. Kept apart from ``contamination``,
+        which in skanomaly only moves ``threshold_`` and never the scores.
     contamination : float in (0, 0.5], default=0.1
         Expected share of anomalies; sets ``threshold_`` and so ``predict``.
     epochs : int, default=50
@@ -188,6 +213,8 @@ class AnoRandDetector(NestedDefaultsMixin, BaseDeepDetector):
     ----------
     .. [1] M. Zoubeirou a Mayaki and M. Riveill, "AnoRand: A Semi Supervised Deep Learning
        Anomaly Detection Method by Random Labeling", hal-04116457, 2023.
+    .. [2] C. Qiu, A. Li, M. Kloft, M. Rudolph and S. Mandt, "Latent Outlier Exposure for
+       Anomaly Detection with Contaminated Data", ICML 2022.
 
     Examples
     --------
@@ -232,6 +259,8 @@ class AnoRandDetector(NestedDefaultsMixin, BaseDeepDetector):
         "latent_dim": [Interval(Integral, 1, None, closed="left")],
         "semi_supervised": ["boolean"],
         "anomaly_score": [StrOptions({"auto", "fused", "reconstruction", "noise"})],
+        "contamination_handling": [StrOptions({"relabel", "soft", "ignore", "none"})],
+        "exposure_ratio": [Interval(Real, 0, 0.5, closed="both")],
     }
     _nested_defaults = {"injector": SMOTENoiseInjector}
 
@@ -245,6 +274,8 @@ class AnoRandDetector(NestedDefaultsMixin, BaseDeepDetector):
         latent_dim=16,
         semi_supervised=False,
         anomaly_score="auto",
+        contamination_handling="relabel",
+        exposure_ratio=0.1,
         contamination=0.1,
         epochs=50,
         batch_size=128,
@@ -275,6 +306,8 @@ class AnoRandDetector(NestedDefaultsMixin, BaseDeepDetector):
         self.latent_dim = latent_dim
         self.semi_supervised = semi_supervised
         self.anomaly_score = anomaly_score
+        self.contamination_handling = contamination_handling
+        self.exposure_ratio = exposure_ratio
 
     # ------------------------------------------------------------------ hooks
     def _prepare_training_data(self, X, y, rng):
@@ -313,9 +346,39 @@ class AnoRandDetector(NestedDefaultsMixin, BaseDeepDetector):
     def _train_step(self, batch):
         X, y = batch
         logit, error = self._outputs(X)
-        ce = F.binary_cross_entropy_with_logits(logit, y)  # Eq. 3
-        ae = ((1 - y) * error).mean()  # Eq. 2: normal rows only
-        return self.w * ce + (1 - self.w) * ae  # Eq. 4
+        # Per-row Eq. 4: ``w * CE + (1 - w) * AE`` as a normal row (label 0) and as an
+        # anomaly (label 1, no reconstruction term: Eq. 2 filters it out).
+        loss_normal = self.w * F.softplus(logit) + (1 - self.w) * error
+        loss_anomaly = self.w * F.softplus(-logit)
+        loss = torch.where(y == 1, loss_anomaly, loss_normal)
+        if self.contamination_handling != "none" and not self.semi_supervised:
+            loss = self._expose_latent_outliers(y, loss, loss_normal, loss_anomaly)
+        return loss.mean()
+
+    def _expose_latent_outliers(self, y, loss, loss_normal, loss_anomaly):
+        """Treat the ``exposure_ratio`` share of a batch's unlabelled rows that look most
+        anomalous as anomalies (latent outlier exposure, Qiu et al. 2022).
+
+        Unsupervised, the training rows hold real anomalies labelled 0; without this step
+        the ND block learns them as normal and ranks their kind *below* normal rows. A row
+        is suspect when relabelling it would lower the loss most,
+        ``loss_normal - loss_anomaly = w * logit + (1 - w) * ||x - x_hat||``: both blocks
+        vote.
+        """
+        unlabelled = y == 0
+        n_exposed = int(self.exposure_ratio * int(unlabelled.sum()))
+        if n_exposed == 0:
+            return loss
+        gap = (loss_normal - loss_anomaly).detach()
+        gap = gap.masked_fill(~unlabelled, -math.inf)
+        exposed = torch.topk(gap, n_exposed).indices
+        if self.contamination_handling == "relabel":
+            replacement = loss_anomaly[exposed]
+        elif self.contamination_handling == "soft":
+            replacement = 0.5 * (loss_normal[exposed] + loss_anomaly[exposed])
+        else:  # "ignore"
+            replacement = torch.zeros_like(loss[exposed])
+        return loss.index_put((exposed,), replacement)
 
     def _fit_module(self, arrays, rng):
         super()._fit_module(arrays, rng)

@@ -31,6 +31,8 @@ def test_defaults_follow_the_paper():
     assert params["latent_dim"] == 16 and params["injector"] is None
     assert params["anomaly_score"] == "auto"
     assert SMOTENoiseInjector().anomaly_ratio == 0.05
+    # Our documented deviation: unsupervised training exposes suspected real anomalies.
+    assert params["contamination_handling"] == "relabel"
 
 
 def test_architecture_concatenates_mlp_features_to_latent(tabular_data):
@@ -45,7 +47,7 @@ def test_architecture_concatenates_mlp_features_to_latent(tabular_data):
 
 def test_training_data_and_loss_follow_eq_2_to_4(tabular_data):
     X, _ = tabular_data
-    detector = _small(w=0.3).fit(X)
+    detector = _small(w=0.3, contamination_handling="none").fit(X)
     X_aug, y_aug = detector._prepare_training_data(
         X.astype(np.float32), None, np.random.default_rng(0)
     )
@@ -59,6 +61,67 @@ def test_training_data_and_loss_follow_eq_2_to_4(tabular_data):
     ce = torch.nn.functional.binary_cross_entropy(torch.sigmoid(logit), batch[1])
     ae = (error * (1 - batch[1])).mean()  # only normal rows reconstruct
     assert loss.item() == pytest.approx((0.3 * ce + 0.7 * ae).item(), rel=1e-5)
+
+
+def _per_row_losses(detector, batch):
+    """Eq. 4 per row, as a normal row and as an anomaly (no reconstruction term)."""
+    with torch.no_grad():
+        logit, recon = detector.module_(batch[0])
+    error = torch.linalg.vector_norm(batch[0] - recon, dim=1)
+    w = detector.w
+    as_normal = w * -torch.log(1 - torch.sigmoid(logit)) + (1 - w) * error
+    as_anomaly = w * -torch.log(torch.sigmoid(logit))
+    return as_normal, as_anomaly, w * logit + (1 - w) * error
+
+
+@pytest.mark.parametrize("handling", ["relabel", "soft", "ignore"])
+def test_contamination_handling_exposes_the_most_suspect_unlabelled_rows(tabular_data, handling):
+    X, _ = tabular_data
+    detector = _small(w=0.3, exposure_ratio=0.2, contamination_handling=handling).fit(X)
+    X_aug, y_aug = detector._prepare_training_data(
+        X.astype(np.float32), None, np.random.default_rng(0)
+    )
+    batch = tuple(torch.from_numpy(a) for a in (X_aug, y_aug))
+    as_normal, as_anomaly, gap = _per_row_losses(detector, batch)
+    unlabelled = np.flatnonzero(y_aug == 0)
+    n_exposed = int(0.2 * len(unlabelled))
+    assert n_exposed > 0
+    # The suspects: unlabelled rows whose loss drops most when called anomalous.
+    exposed = unlabelled[np.argsort(-gap.numpy()[unlabelled])[:n_exposed]]
+    expected = torch.where(batch[1] == 1, as_anomaly, as_normal)
+    replacement = {
+        "relabel": as_anomaly[exposed],
+        "soft": 0.5 * (as_normal[exposed] + as_anomaly[exposed]),
+        "ignore": torch.zeros(n_exposed),
+    }[handling]
+    expected[exposed] = replacement
+    with torch.no_grad():
+        loss = detector._train_step(batch)
+    assert loss.item() == pytest.approx(expected.mean().item(), rel=1e-5)
+    # Injected rows are never exposed and the plain Eq. 4 loss differs.
+    plain = torch.where(batch[1] == 1, as_anomaly, as_normal).mean()
+    assert loss.item() != pytest.approx(plain.item(), rel=1e-5)
+
+
+def test_contamination_handling_needs_enough_rows_and_skips_known_labels(tabular_data):
+    X, y = tabular_data
+    detector = _small(exposure_ratio=0.1).fit(X)
+    # 9 unlabelled rows at exposure_ratio 0.1: int(0.9) = 0 rows exposed, plain Eq. 4.
+    small = tuple(torch.from_numpy(a) for a in (X[:9].astype(np.float32), np.zeros(9, np.float32)))
+    as_normal, _, _ = _per_row_losses(detector, small)
+    with torch.no_grad():
+        assert detector._train_step(small).item() == pytest.approx(as_normal.mean().item(), rel=1e-5)
+    # Semi-supervised, the labels are known: nothing is relabelled.
+    semi = _small(semi_supervised=True).fit(X, y)
+    X_aug, y_aug = semi._prepare_training_data(
+        X.astype(np.float32), y.astype(np.float32), np.random.default_rng(0)
+    )
+    batch = tuple(torch.from_numpy(a) for a in (X_aug, y_aug))
+    as_normal, as_anomaly, _ = _per_row_losses(semi, batch)
+    with torch.no_grad():
+        loss = semi._train_step(batch)
+    plain = torch.where(batch[1] == 1, as_anomaly, as_normal).mean()
+    assert loss.item() == pytest.approx(plain.item(), rel=1e-5)
 
 
 def test_w_one_ignores_reconstruction_and_w_zero_ignores_classification(tabular_data):
@@ -200,3 +263,25 @@ def test_score_option_selects_a_block(tabular_data):
         semi.decision_function(X),
         clone(semi).set_params(anomaly_score="fused").fit(X, y).decision_function(X),
     )
+
+
+def test_contamination_handling_repairs_the_noise_block_on_contaminated_data():
+    # Clustered anomalies inside the (unlabelled) training part: trained as printed, the ND
+    # block learns the cluster as normal; exposing suspects lets it flag the cluster.
+    X_train, X_test, _, y_test = tabular_split(
+        make_anomalies(1500, 8, contamination=0.05, anomaly_type="cluster", random_state=100)
+    )
+    nd = {}
+    for handling in ("relabel", "none"):
+        detector = AnoRandDetector(
+            contamination_handling=handling, anomaly_score="noise", random_state=0, device="cpu"
+        ).fit(X_train)
+        nd[handling] = auroc(y_test, detector.decision_function(X_test))
+    assert nd["relabel"] > 0.95 and nd["none"] < 0.8
+
+
+def test_contamination_only_moves_the_threshold(tabular_data):
+    X, _ = tabular_data
+    low, high = _small(contamination=0.05).fit(X), _small(contamination=0.3).fit(X)
+    np.testing.assert_array_equal(low.decision_function(X), high.decision_function(X))
+    assert low.threshold_ > high.threshold_
