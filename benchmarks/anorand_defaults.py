@@ -34,6 +34,15 @@ CONFIGS = {
     "soft": dict(contamination_handling="soft"),
     "ignore": dict(contamination_handling="ignore"),
     "none (paper)": dict(contamination_handling="none"),
+    "relabel, exposure_ratio 0.05": dict(exposure_ratio=0.05),
+    "relabel, exposure_ratio 0.2": dict(exposure_ratio=0.2),
+    "relabel, exposure_ratio 0.3": dict(exposure_ratio=0.3),
+    "relabel, lr 3e-4": dict(lr=3e-4),
+    "relabel, exposure_ratio 0.2, lr 3e-4": dict(exposure_ratio=0.2, lr=3e-4),
+    "relabel, exposure_ratio 0.2, noise 1.0": dict(
+        exposure_ratio=0.2, injector=SMOTENoiseInjector(noise_level=1.0)
+    ),
+    "relabel, exposure_ratio 0.2, w 0.5": dict(exposure_ratio=0.2, w=0.5),
     # Learning rate and noise level, measured with contamination_handling="none".
     "paper (lr 1e-4, noise 1.0)": dict(lr=1e-4, injector=SMOTENoiseInjector(noise_level=1.0), **_NONE),
     "lr 1e-3, noise 1.0": dict(lr=1e-3, injector=SMOTENoiseInjector(noise_level=1.0), **_NONE),
