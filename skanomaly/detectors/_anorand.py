@@ -367,19 +367,23 @@ class AnoRandDetector(NestedDefaultsMixin, BaseDeepDetector):
         vote.
         """
         unlabelled = y == 0
-        n_exposed = int(self.exposure_ratio * int(unlabelled.sum()))
-        if n_exposed == 0:
-            return loss
-        gap = (loss_normal - loss_anomaly).detach()
-        gap = gap.masked_fill(~unlabelled, -math.inf)
-        exposed = torch.topk(gap, n_exposed).indices
+        gap = (loss_normal - loss_anomaly).detach().masked_fill(~unlabelled, -math.inf)
+        # Rank the rows by suspicion and expose the first int(exposure_ratio * n_unlabelled),
+        # all on the device: a Python-side count would cost a host sync per batch.
+        order = torch.argsort(gap, descending=True)
+        rank = torch.empty_like(order)
+        rank[order] = torch.arange(len(order), device=order.device)
+        count = unlabelled.sum()
+        # float64 so that the cut matches int(ratio * n) of Python floats (no float64 on MPS).
+        count = count.float() if count.device.type == "mps" else count.double()
+        exposed = unlabelled & (rank < torch.floor(self.exposure_ratio * count))
         if self.contamination_handling == "relabel":
-            replacement = loss_anomaly[exposed]
+            replacement = loss_anomaly
         elif self.contamination_handling == "soft":
-            replacement = 0.5 * (loss_normal[exposed] + loss_anomaly[exposed])
+            replacement = 0.5 * (loss_normal + loss_anomaly)
         else:  # "ignore"
-            replacement = torch.zeros_like(loss[exposed])
-        return loss.index_put((exposed,), replacement)
+            replacement = torch.zeros_like(loss)
+        return torch.where(exposed, replacement, loss)
 
     def _fit_module(self, arrays, rng):
         super()._fit_module(arrays, rng)
