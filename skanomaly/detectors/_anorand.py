@@ -132,8 +132,10 @@ class AnoRandDetector(NestedDefaultsMixin, BaseDeepDetector):
         0.590 / 0.156 vs 0.523 / 0.134 and 0.483 / 0.107).
     exposure_ratio : float in [0, 0.5], default=0.1
         Share of each batch's unlabelled rows that ``contamination_handling`` exposes: the
-        assumed contamination of the training data. Kept apart from ``contamination``,
-        which in skanomaly only moves ``threshold_`` and never the scores.
+        assumed contamination of the training data; set it to the real one when known
+        (far too high or too low costs accuracy, see ``benchmarks/anorand_results.md``).
+        Kept apart from ``contamination``, which in skanomaly only moves ``threshold_``
+        and never the scores.
     contamination : float in (0, 0.5], default=0.1
         Expected share of anomalies; sets ``threshold_`` and so ``predict``.
     epochs : int, default=50
