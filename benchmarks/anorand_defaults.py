@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from skanomaly.benchmark import evaluate, tabular_split
+from skanomaly.benchmark._datasets import _minority_as_anomalies
 from skanomaly.datasets import make_anomalies
 from skanomaly.detectors import AnoRandDetector
 from skanomaly.injectors import SMOTENoiseInjector
@@ -66,24 +67,26 @@ def _class_as_anomalies(name, anomaly_class, share=0.05):
     from sklearn import datasets
 
     X, y = getattr(datasets, f"load_{name}")(return_X_y=True)
-    normal, pool = X[y != anomaly_class], X[y == anomaly_class]
-    n = max(3, round(share * len(normal) / (1 - share)))
-    picked = pool[np.random.RandomState(0).choice(len(pool), min(n, len(pool)), replace=False)]
-    return (np.vstack([normal, picked]).astype(np.float64),
-            np.r_[np.zeros(len(normal)), np.ones(len(picked))])
+    n_normal, n_pool = int((y != anomaly_class).sum()), int((y == anomaly_class).sum())
+    n_anomalies = min(n_pool, max(3, round(share * n_normal / (1 - share))))
+    return _minority_as_anomalies(X, y, anomaly_class, n_anomalies)
 
 
-def _suite(name, rows, seed):
-    """``(label, (X, y))`` of every set of a suite; synthetic sets are redrawn per seed."""
+def _suite(name):
+    """``(label, load)`` of every set of a suite; ``load(rows, seed)`` returns ``(X, y)``
+    (synthetic sets are redrawn per seed with ``rows`` rows, the others are fixed)."""
     if name == "synthetic":
-        for kind, n_features, contamination in SYNTHETIC_SETS:
-            yield f"{kind} d={n_features} c={contamination}", make_anomalies(
-                rows, n_features, contamination=contamination, anomaly_type=kind,
-                random_state=100 + seed,
-            )
-    else:
-        for data, anomaly_class in SKLEARN_SETS:
-            yield f"{data} {anomaly_class}", _class_as_anomalies(data, anomaly_class)
+        return [
+            (f"{kind} d={n_features} c={contamination}",
+             lambda rows, seed, kind=kind, d=n_features, c=contamination: make_anomalies(
+                 rows, d, contamination=c, anomaly_type=kind, random_state=100 + seed))
+            for kind, n_features, contamination in SYNTHETIC_SETS
+        ]
+    return [
+        (f"{data} {anomaly_class}",
+         lambda rows, seed, data=data, cls=anomaly_class: _class_as_anomalies(data, cls))
+        for data, anomaly_class in SKLEARN_SETS
+    ]
 
 
 def main():
@@ -99,14 +102,15 @@ def main():
                         help="also score the fused score and each block alone (same fit)")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    names = [label for label, _ in _suite(args.suite, 10, 0)] if args.suite == "sklearn" else [
-        f"{k} d={d} c={c}" for k, d, c in SYNTHETIC_SETS]
+    sets = _suite(args.suite)
+    names = [label for label, _ in sets]
     print("| config | " + " | ".join(names) + " | mean |")
     print("|---|" + "---|" * (len(names) + 1))
     for name in args.configs:
         per_set = {}
         for seed in args.seeds:
-            for label, data in _suite(args.suite, args.rows, seed):
+            for label, load in sets:
+                data = load(args.rows, seed)
                 X_train, X_test, y_train, y_test = tabular_split(data, seed=seed)
                 detector = AnoRandDetector(
                     epochs=args.epochs, random_state=seed, device="cpu",
