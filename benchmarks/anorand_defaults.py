@@ -26,7 +26,7 @@ import argparse
 import numpy as np
 import torch
 
-from skanomaly.benchmark import evaluate, shared_data_dir, tabular_split
+from skanomaly.benchmark import evaluate, make_detector, shared_data_dir, tabular_split
 from skanomaly.benchmark._datasets import _minority_as_anomalies
 from skanomaly.datasets import load_timeseries, make_anomalies
 from skanomaly.detectors import AnoRandDetector
@@ -67,11 +67,9 @@ CONFIGS = {
     "lr 1e-3, noise 2.0": dict(lr=1e-3, injector=SMOTENoiseInjector(noise_level=2.0), **_NONE),
     "lr 1e-3, noise 5.0": dict(lr=1e-3, injector=SMOTENoiseInjector(noise_level=5.0), **_NONE),
 }
-# Reference points on the same sets (PyOD defaults); not AnoRand configurations.
-REFERENCES = {
-    "IForest (PyOD)": lambda seed: _pyod("iforest", "IForest")(random_state=seed),
-    "ECOD (PyOD)": lambda seed: _pyod("ecod", "ECOD")(),
-}
+# Reference points on the same sets (PyOD defaults, benchmark registry names); not AnoRand
+# configurations.
+REFERENCES = {"IForest (PyOD)": "pyod:IForest", "ECOD (PyOD)": "pyod:ECOD"}
 SYNTHETIC_SETS = [
     (kind, n_features, contamination)
     for kind in ("global", "local", "cluster", "dependency")
@@ -79,12 +77,6 @@ SYNTHETIC_SETS = [
 ]
 SKLEARN_SETS = [("digits", c) for c in range(10)] + [("iris", c) for c in range(3)]
 SENSOR_PATTERNS = ("smd_*.npz", "asd_*.npz", "gecco2018_*.npz")
-
-
-def _pyod(module, name):
-    from importlib import import_module
-
-    return getattr(import_module(f"pyod.models.{module}"), name)
 
 
 def _class_as_anomalies(name, anomaly_class, share=0.05):
@@ -98,21 +90,16 @@ def _class_as_anomalies(name, anomaly_class, share=0.05):
     return _minority_as_anomalies(X, y, anomaly_class, n_anomalies)
 
 
-def _sensor_rows(path, rows, seed):
-    """A series' labelled test part as tabular rows, ``rows`` of them drawn with ``seed`` as
-    PROTOCOL.md subsamples large sets."""
+def _sensor_rows(path):
+    """A series' labelled test part, each time step a tabular row."""
     data = load_timeseries(path)
-    X, y = data.test, data.test_labels
-    if len(X) > rows:
-        keep = np.random.RandomState(seed).choice(len(X), rows, replace=False)
-        X, y = X[keep], y[keep]
-    return X, y
+    return data.test, data.test_labels
 
 
 def _suite(name):
     """``(label, load)`` of every set of a suite; ``load(rows, seed)`` returns ``(X, y)``
-    (synthetic sets are redrawn and sensor sets subsampled per seed with ``rows`` rows, the
-    scikit-learn sets are fixed)."""
+    (synthetic sets are redrawn per seed with ``rows`` rows, the others are fixed; the split
+    subsamples sets larger than ``rows``)."""
     if name == "synthetic":
         return [
             (f"{kind} d={n_features} c={contamination}",
@@ -130,7 +117,7 @@ def _suite(name):
             raise SystemExit("--suite sensors needs ../shared/data/timeseries "
                              "(or SKANOMALY_SHARED_DATA): no SMD, ASD or GECCO series found.")
         return [
-            (path.stem, lambda rows, seed, path=path: _sensor_rows(path, rows, seed))
+            (path.stem, lambda rows, seed, path=path: _sensor_rows(path))
             for path in paths
         ]
     return [
@@ -147,8 +134,8 @@ def main():
     parser.add_argument("--seeds", nargs="*", type=int, default=[0, 1])
     parser.add_argument("--epochs", type=int, default=50)
     parser.add_argument("--rows", type=int, default=None,
-                        help="rows of a synthetic set (default 3000) or drawn from a sensor "
-                             "set (default 4000)")
+                        help="rows of a synthetic set, and the most rows taken from a real "
+                             "set (default 3000; 4000 for --suite sensors)")
     parser.add_argument("--configs", nargs="*", default=list(CONFIGS),
                         help=f"AnoRand configurations, or the references {list(REFERENCES)}")
     parser.add_argument("--semi-supervised", action="store_true",
@@ -168,14 +155,18 @@ def main():
         for seed in args.seeds:
             for label, load in sets:
                 data = load(args.rows, seed)
-                X_train, X_test, y_train, y_test = tabular_split(data, seed=seed)
+                # Sensor sets are subsampled to ``rows`` as PROTOCOL.md subsamples large
+                # sets; synthetic and scikit-learn sets are never larger.
+                X_train, X_test, y_train, y_test = tabular_split(
+                    data, seed=seed, max_rows=args.rows
+                )
                 anorand = name not in REFERENCES
                 if anorand:
                     params = dict(epochs=args.epochs, random_state=seed, device="cpu",
                                   semi_supervised=args.semi_supervised)
                     detector = AnoRandDetector(**{**params, **CONFIGS[name]})
                 else:
-                    detector = REFERENCES[name](seed)
+                    detector = make_detector(REFERENCES[name], seed=seed)
                 labels = y_train if args.semi_supervised and anorand else None
                 result = evaluate(detector, X_train, X_test, y_test, y_train=labels)
                 row = [result["auroc"], result["aupr"]]
