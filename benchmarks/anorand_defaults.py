@@ -58,6 +58,10 @@ CONFIGS = {
     "relabel, noise 5.0": dict(injector=SMOTENoiseInjector(noise_level=5.0)),
     "relabel, anomaly_ratio 0.1": dict(injector=SMOTENoiseInjector(anomaly_ratio=0.1)),
     "relabel, subset_ratio 0.05": dict(injector=SMOTENoiseInjector(subset_ratio=0.05)),
+    "relabel, paper's training (200 epochs, lr 1e-4, noise 1.0)": dict(
+        epochs=200, lr=1e-4, injector=SMOTENoiseInjector(noise_level=1.0)
+    ),
+    "relabel, 200 epochs, lr 1e-4": dict(epochs=200, lr=1e-4),
     # Learning rate and noise level, measured with contamination_handling="none".
     "paper (lr 1e-4, noise 1.0)": dict(lr=1e-4, injector=SMOTENoiseInjector(noise_level=1.0), **_NONE),
     "lr 1e-3, noise 1.0": dict(lr=1e-3, injector=SMOTENoiseInjector(noise_level=1.0), **_NONE),
