@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from skanomaly.benchmark import evaluate, shared_data_dir, tabular_split
+from skanomaly.benchmark import evaluate, make_detector, shared_data_dir, tabular_split
 from skanomaly.detectors import AnoRandDetector
 from skanomaly.injectors import SMOTENoiseInjector
 from skanomaly.metrics import aupr, auroc
@@ -74,17 +74,8 @@ def _blocks(detector, X):
 
 
 def _pyod(name, seed, **params):
-    if name == "IForest":
-        from pyod.models.iforest import IForest
-
-        return IForest(random_state=seed)
-    if name == "ECOD":
-        from pyod.models.ecod import ECOD
-
-        return ECOD()
-    from pyod.models.auto_encoder import AutoEncoder
-
-    return AutoEncoder(random_state=seed, verbose=0, device="cpu", **params)
+    """A PyOD baseline as the benchmark runner builds it (defaults, ``random_state=seed``)."""
+    return make_detector(f"pyod:{name}", seed=seed).set_params(**params)
 
 
 def read_baselines(path, column="AutoEncoder"):
