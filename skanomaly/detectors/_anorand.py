@@ -131,9 +131,11 @@ class AnoRandDetector(NestedDefaultsMixin, BaseDeepDetector):
         (fused 0.947 / 0.792 vs 0.912 / 0.749 ignore, 0.791 / 0.523 none; digits and iris
         0.590 / 0.156 vs 0.523 / 0.134 and 0.483 / 0.107).
     exposure_ratio : float in [0, 0.5], default=0.1
-        Share of each batch's unlabelled rows that ``contamination_handling`` exposes: the
-        assumed contamination of the training data; set it to the real one when known
-        (far too high or too low costs accuracy, see ``benchmarks/anorand_results.md``).
+        Share of each batch's unlabelled rows that ``contamination_handling`` exposes: an
+        upper guess of the training data's contamination. When the contamination is known,
+        about twice it works best: exposing too few rows costs more than exposing too many
+        (on the development suites of ``benchmarks/anorand_results.md``, twice the true
+        share beat both the true share and the fixed 0.1).
         Kept apart from ``contamination``, which in skanomaly only moves ``threshold_``
         and never the scores.
     contamination : float in (0, 0.5], default=0.1
