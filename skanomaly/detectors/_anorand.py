@@ -135,7 +135,7 @@ class AnoRandDetector(NestedDefaultsMixin, BaseDeepDetector):
         upper guess of the training data's contamination. When the contamination is known,
         about twice it works best: exposing too few rows costs more than exposing too many
         (on the development suites of ``benchmarks/anorand_results.md``, twice the true
-        share beat both the true share and the fixed 0.1).
+        share beat the true share, and the fixed 0.1 wherever the two differ).
         Kept apart from ``contamination``, which in skanomaly only moves ``threshold_``
         and never the scores.
     contamination : float in (0, 0.5], default=0.1
