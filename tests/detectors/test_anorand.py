@@ -11,6 +11,7 @@ from sklearn.preprocessing import StandardScaler
 from skanomaly.benchmark import evaluate, tabular_split
 from skanomaly.datasets import make_anomalies
 from skanomaly.detectors import AnoRandDetector
+from skanomaly.detectors._anorand import _floored
 from skanomaly.injectors import GaussianNoiseInjector, SMOTENoiseInjector
 from skanomaly.metrics import auroc, make_anomaly_scorer
 
@@ -243,19 +244,35 @@ def test_quality_floor_on_synthetic_global_anomalies():
     assert auroc(y_test, fused) > 0.85
 
 
+def _blocks_by_hand(detector, X):
+    """ND logit and residual ``x - x_hat`` of the fitted network, in float64."""
+    with torch.no_grad():
+        logit, reconstruction = detector.module_(torch.from_numpy(X.astype(np.float32)))
+    return logit.double().numpy(), X - reconstruction.double().numpy()
+
+
 def test_score_option_selects_a_block(tabular_data):
     X, y = tabular_data
     fused = _small(anomaly_score="fused").fit(X)
-    tensor = torch.from_numpy(X.astype(np.float32))
-    with torch.no_grad():
-        y_ae, y_mlp = (t.numpy() for t in fused._probabilities(tensor))
-    for score, expected in (("reconstruction", y_ae), ("noise", y_mlp), ("auto", y_ae)):
+    logit, residual = _blocks_by_hand(fused, X)
+    y_ae = 1 / (1 + np.exp(-np.linalg.norm(residual, axis=1)))
+    y_mlp = 1 / (1 + np.exp(-logit))
+    # The standardised score: each feature's residual over its RMS on the training rows.
+    scale = np.sqrt(np.mean(residual**2, axis=0))
+    np.testing.assert_allclose(fused.reconstruction_scale_, scale, rtol=1e-4)
+    standardized = np.linalg.norm(residual / scale, axis=1)
+    for score, expected in (
+        ("reconstruction", y_ae),
+        ("noise", y_mlp),
+        ("standardized_reconstruction", standardized),
+        ("auto", standardized),
+    ):
         detector = _small(anomaly_score=score).fit(X)
-        np.testing.assert_allclose(detector.decision_function(X), expected, rtol=1e-6)
+        np.testing.assert_allclose(detector.decision_function(X), expected, rtol=1e-4)
         assert detector.alpha_ == fused.alpha_  # same training, same fitted fusion weight
     # The choice can change after fit: same network, other score.
     np.testing.assert_allclose(
-        fused.set_params(anomaly_score="noise").decision_function(X), y_mlp, rtol=1e-6
+        fused.set_params(anomaly_score="noise").decision_function(X), y_mlp, rtol=1e-4
     )
     # Semi-supervised, "auto" is the paper's fusion.
     semi = _small(semi_supervised=True).fit(X, y)
@@ -263,6 +280,32 @@ def test_score_option_selects_a_block(tabular_data):
         semi.decision_function(X),
         clone(semi).set_params(anomaly_score="fused").fit(X, y).decision_function(X),
     )
+
+
+def test_standardized_score_weighs_a_deviation_by_its_feature(tabular_data):
+    # The same absolute deviation counts more in a feature the network reconstructs well.
+    X, _ = tabular_data
+    detector = _small(anomaly_score="standardized_reconstruction").fit(X)
+    tight, loose = np.argmin(detector.reconstruction_scale_), np.argmax(
+        detector.reconstruction_scale_
+    )
+    assert detector.reconstruction_scale_[loose] > detector.reconstruction_scale_[tight]
+    row = X[:1].copy()
+    in_tight, in_loose = row.copy(), row.copy()
+    in_tight[0, tight] += 3.0
+    in_loose[0, loose] += 3.0
+    scores = detector.decision_function(np.vstack([in_tight, in_loose]))
+    assert scores[0] > scores[1]
+
+
+def test_standardized_score_floors_features_reconstructed_exactly(tabular_data):
+    # A feature reconstructed exactly (e.g. constant in training) must not make a test
+    # deviation there infinite: its scale is floored at 1e-3 of the largest.
+    np.testing.assert_array_equal(_floored(np.array([0.0, 0.5, 2.0])), [0.002, 0.5, 2.0])
+    np.testing.assert_array_equal(_floored(np.zeros(3)), np.ones(3))
+    X, _ = tabular_data
+    detector = _small().fit(np.column_stack([X, np.zeros(len(X))]))
+    assert np.isfinite(detector.decision_function(np.column_stack([X, np.ones(len(X))]))).all()
 
 
 def test_contamination_handling_repairs_the_noise_block_on_contaminated_data():
