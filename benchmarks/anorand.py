@@ -3,8 +3,8 @@
 Three tables, all under ``../shared/data/PROTOCOL.md`` through :mod:`skanomaly.benchmark`:
 
 1. **unsupervised** (the protocol): every detector fits the train part without labels; AUROC
-   and AUPR on the test part, fit seconds (AnoRand's default score, plus the paper's fused
-   score and the ND block of the same fits as diagnostics); mean per data set over the seeds, then the mean
+   and AUPR on the test part, fit seconds (AnoRand's default score, plus the AE block's y_AE,
+   the paper's fused score and the ND block of the same fits as diagnostics); mean per data set over the seeds, then the mean
    over data sets and the average rank. PyOD's AutoEncoder costs ~140 s per seed over all
    sets, so by default its cells are read from ``tabular/BASELINES.md`` (seed 0, labelled
    "from BASELINES.md"); ``--measure-ae`` measures it instead.
@@ -48,7 +48,12 @@ PAPER_TABLE2 = {
     "letter": 64.04,
 }
 TIMING_SETS = ("cardio", "satellite", "mnist", "shuttle")
-BLOCKS = ("AnoRand fused (Eq. 8, paper)", "AnoRand ND block")
+# Unsupervised diagnostics from the same fits: column label -> ``anomaly_score``.
+BLOCKS = {
+    "AnoRand AE block (Eq. 6)": "reconstruction",
+    "AnoRand fused (Eq. 8, paper)": "fused",
+    "AnoRand ND block": "noise",
+}
 
 
 def _anorand(args, seed, **params):
@@ -63,16 +68,13 @@ def _anorand(args, seed, **params):
     return AnoRandDetector(epochs=args.epochs, random_state=seed, device="cpu", **params)
 
 
-def _blocks(detector, X):
-    """The two scores other than the default one, from the same fitted model: unsupervised
-    (default ``y_AE``) the fused score (Eq. 8) and ``y_mlp``; semi-supervised (default: the
-    fused score) ``y_AE`` and ``y_mlp``."""
-    with torch.no_grad():
-        y_ae, y_mlp = detector._probabilities(torch.from_numpy(np.asarray(X, np.float32)))
-    y_ae, y_mlp = y_ae.numpy(), y_mlp.numpy()
-    if detector.semi_supervised:
-        return y_ae, y_mlp
-    return (1 - detector.alpha_) * y_ae + detector.alpha_ * y_mlp, y_mlp
+def _other_scores(detector, X, options):
+    """Scores of the same fitted model under other ``anomaly_score`` options."""
+    default = detector.anomaly_score
+    try:
+        return [detector.set_params(anomaly_score=o).decision_function(X) for o in options]
+    finally:
+        detector.set_params(anomaly_score=default)
 
 
 def _pyod(name, seed, **params):
@@ -131,7 +133,8 @@ def unsupervised(args, data, datasets):
                 result = evaluate(detector, X_train, X_test, y_test)
                 per_seed[name].append((result["auroc"], result["aupr"]))
                 fit_s[name] += result["fit_s"] / len(args.seeds)
-            for block, scores in zip(BLOCKS, _blocks(detectors["AnoRand"], X_test), strict=True):
+            other = _other_scores(detectors["AnoRand"], X_test, BLOCKS.values())
+            for block, scores in zip(BLOCKS, other, strict=True):
                 per_seed[block].append((auroc(y_test, scores), aupr(y_test, scores)))
         if ae_cells is not None:
             per_seed["AutoEncoder"] = [ae_cells.get(dataset, (np.nan, np.nan))]
@@ -151,8 +154,8 @@ def unsupervised(args, data, datasets):
               "true anomaly share (read from the labels). Not the unsupervised protocol; "
               "never a headline.")
     print("Cells: AUROC / AUPR (mean over seeds). AnoRand: default score (unsupervised: the AE "
-          "block's y_AE). Diagnostics from the same fitted models: the paper's fused score "
-          "(Eq. 8) and the ND block's y_mlp alone.")
+          "block's standardised residual). Diagnostics from the same fitted models: the AE "
+          "block's y_AE (Eq. 6), the paper's fused score (Eq. 8) and the ND block's y_mlp.")
     print()
     columns = (*names, *BLOCKS)
     print(f"| dataset | AnoRand | IForest | ECOD | {ae_label} | {' | '.join(BLOCKS)} |")
@@ -160,9 +163,10 @@ def unsupervised(args, data, datasets):
     for dataset, row in table.items():
         print(f"| {dataset} | " + " | ".join(f"{row[n][0]:.3f} / {row[n][1]:.3f}" for n in columns) + " |")
     print("| **mean** | " + " | ".join(f"**{means[n][0]:.3f} / {means[n][1]:.3f}**" for n in columns) + " |")
-    print("| avg rank (AUROC, 4 detectors) | " + " | ".join(f"{r:.2f}" for r in ranks) + " | | |")
+    padding = " |" * (len(BLOCKS) + 1)  # closes the last cell, then one empty per block
+    print("| avg rank (AUROC, 4 detectors) | " + " | ".join(f"{r:.2f}" for r in ranks) + padding)
     fits = [f"{fit_s[n]:.1f}" if (args.measure_ae or n != "AutoEncoder") else "141.9 (BASELINES.md)" for n in names]
-    print("| fit s, sum (per seed) | " + " | ".join(fits) + " | | |")
+    print("| fit s, sum (per seed) | " + " | ".join(fits) + padding)
     print(flush=True)
 
 
@@ -225,7 +229,7 @@ def supervised(args, data, datasets):
             detector = _anorand(args, seed, semi_supervised=True)
             result = evaluate(detector, X_train, X_test, y_test, y_train=y_train)
             row = [100 * result["aupr"], result["auroc"]]
-            for scores in _blocks(detector, X_test):
+            for scores in _other_scores(detector, X_test, ("reconstruction", "noise")):
                 row += [100 * aupr(y_test, scores), auroc(y_test, scores)]
             results.append(row)
         mean = np.mean(results, axis=0)
