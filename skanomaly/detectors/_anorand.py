@@ -30,6 +30,11 @@ def _floored(scale, floor=1e-3):
     return np.maximum(scale, floor * scale.max())
 
 
+def _block_probabilities(logit, residual):
+    """``y_AE = sigmoid(||x - x_hat||_2)`` (Eq. 6) and ``y_mlp = sigmoid(logit)``."""
+    return torch.sigmoid(torch.linalg.vector_norm(residual, dim=1)), torch.sigmoid(logit)
+
+
 class _AnoRandModule(nn.Module):
     """Noise-detection (ND) MLP and auto-encoder whose decoder reads ``(z0, z1)`` (Eq. 1).
 
@@ -436,8 +441,9 @@ class AnoRandDetector(NestedDefaultsMixin, BaseDeepDetector):
             for start in range(0, len(normal), self._score_batch_size):
                 (batch,) = self._to_tensors([normal[start : start + self._score_batch_size]])
                 logit, residual = self._float64_forward(batch)
-                y_ae.append(torch.sigmoid(torch.linalg.vector_norm(residual, dim=1)).cpu())
-                y_mlp.append(torch.sigmoid(logit).cpu())
+                ae, mlp = _block_probabilities(logit, residual)
+                y_ae.append(ae.cpu())
+                y_mlp.append(mlp.cpu())
                 squared_residuals = squared_residuals + residual.square().sum(dim=0).cpu()
         self.q3_ae_ = float(np.quantile(torch.cat(y_ae).numpy(), 0.75))
         self.q3_mlp_ = float(np.quantile(torch.cat(y_mlp).numpy(), 0.75))
@@ -468,8 +474,7 @@ class AnoRandDetector(NestedDefaultsMixin, BaseDeepDetector):
                 self.reconstruction_scale_, dtype=residual.dtype, device=residual.device
             )
             return torch.linalg.vector_norm(residual / scale, dim=1)
-        y_ae = torch.sigmoid(torch.linalg.vector_norm(residual, dim=1))  # Eq. 6
-        y_mlp = torch.sigmoid(logit)
+        y_ae, y_mlp = _block_probabilities(logit, residual)
         if score == "reconstruction":
             return y_ae
         if score == "noise":
