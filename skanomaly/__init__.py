@@ -5,7 +5,7 @@ Every detector follows PyOD's contract (``decision_function`` higher = more anom
 (``get_params``/``set_params``, ``clone``, Pipelines, ``GridSearchCV``).
 """
 
-from skanomaly import datasets, detectors, injectors, metrics, pipeline, timeseries
+from skanomaly import datasets, detectors, injectors, metrics, model_selection, pipeline, timeseries
 from skanomaly._version import __version__
 from skanomaly.base import BaseDeepDetector
 from skanomaly.detectors import (
@@ -31,6 +31,7 @@ __all__ = [
     "detectors",
     "injectors",
     "metrics",
+    "model_selection",
     "pipeline",
     "timeseries",
 ]

@@ -176,9 +176,9 @@ class _InjectionScorer:
         series = check_array(X, ensure_2d=False, dtype=np.float64, ensure_all_finite=True)
         series = series.reshape(-1, 1) if series.ndim == 1 else series
         length = p["segment_length"] or getattr(_final_step(estimator), "window", None) or 100
-        length = int(min(length, len(series)))
+        length = int(length)
         n_segments = len(series) // length
-        if n_segments < 1 or length < 2:
+        if n_segments < 1:
             raise ValueError(
                 f"The validation series ({len(series)} steps) is too short to inject segments "
                 f"of {length} steps; use longer folds or a smaller segment_length."
