@@ -45,7 +45,7 @@ def centrality_scores(validation_scores):
     --------
     >>> from skanomaly.model_selection import centrality_scores
     >>> centrality_scores([[1, 2, 3, 4], [1, 2, 4, 3], [4, 3, 2, 1]]).round(2).tolist()
-    [-0.17, -0.17, -0.67]
+    [-0.17, 0.0, -0.83]
     """
     scores = np.asarray(validation_scores, dtype=np.float64)
     n = len(scores)
