@@ -79,10 +79,11 @@ class DetectorSelector(BaseAnomalyDetector):
         IForest, KNN, LOF, ECOD and HBOS with their defaults.
     scoring : callable, list of callables or None, default=None
         ``scoring(fitted_estimator, X_validation)`` -> float, greater is better. ``None`` uses
-        two injection scorers (:func:`make_injection_scorer`): its default noise injectors,
-        and ADBench's four synthetic anomaly types (local, global, cluster, dependency)
-        generated from the held-out rows, the injected-anomaly validation of Fung et al.
-        (2023); for time-series candidates, the scorer's default window injectors only.
+        two injection scorers (:func:`make_injection_scorer`): noise anomalies (Gaussian noise
+        of 1 and 3 standard deviations, AnoRand's SMOTE + noise of 1), and the scorer's
+        default, ADBench's four synthetic anomaly types generated from the held-out rows
+        (the injected-anomaly validation of Fung et al. 2023); for time-series candidates,
+        the scorer's default window injectors only.
     strategy : {"borda", "injection", "centrality"}, default="borda"
         How candidates are ranked. ``"injection"``: the mean of the ``scoring`` values;
         ``"centrality"``: agreement with the other candidates on the held-out rows
@@ -293,13 +294,18 @@ class DetectorSelector(BaseAnomalyDetector):
 
     def _scorers(self, seed, series):
         if self.scoring is None:
-            from skanomaly.model_selection._injectors import _anomaly_type_injectors
-
             if series:  # ADBench's types are row anomalies; series get the window injectors
                 return [make_injection_scorer(random_state=seed)]
+            from skanomaly.injectors import GaussianNoiseInjector, SMOTENoiseInjector
+
+            noise = [
+                GaussianNoiseInjector(noise_level=1.0),
+                GaussianNoiseInjector(noise_level=3.0),
+                SMOTENoiseInjector(noise_level=1.0),
+            ]
             return [
+                make_injection_scorer(noise, random_state=seed),
                 make_injection_scorer(random_state=seed),
-                make_injection_scorer(_anomaly_type_injectors(), random_state=seed),
             ]
         scorers = list(self.scoring) if isinstance(self.scoring, list) else [self.scoring]
         if not scorers or not all(callable(scorer) for scorer in scorers):
