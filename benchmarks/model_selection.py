@@ -357,6 +357,23 @@ def report(args):
 
 
 # ---------------------------------------------------------------------- series
+def dev_series():
+    """Development series (not the panel): synthetic, with the embedded sine benchmarks."""
+    from skanomaly.benchmark._datasets import load_embedded
+    from skanomaly.datasets import make_timeseries_anomalies
+
+    sets = {}
+    for seed in range(6):
+        train, test, labels = make_timeseries_anomalies(
+            3000, 1 + 2 * (seed % 2), n_train=3000, period=(30, 80, 50)[seed % 3],
+            random_state=200 + seed,
+        )
+        sets[f"synth_series_{seed}"] = (train, test, labels)
+    for kind in ("spikes", "shift"):
+        sets[f"sine_{kind}"] = load_embedded(f"synthetic_sine_{kind}")
+    return sets
+
+
 def series(args):
     """Reduced panel: TimeSeriesDetector candidates (detector x window) chosen label-free."""
     import torch
@@ -371,9 +388,14 @@ def series(args):
     from skanomaly.timeseries import TimeSeriesDetector
 
     torch.set_num_threads(1)
-    folder = shared_data_dir() / "timeseries"
-    panel = (folder / "PANEL.txt").read_text().split()[: args.series]
-    csv_path = OUT / "series.csv"
+    if args.suite == "dev":
+        loaders = dev_series()
+        csv_path = OUT / "series_dev.csv"
+    else:
+        folder = shared_data_dir() / "timeseries"
+        panel = (folder / "PANEL.txt").read_text().split()[: args.series]
+        loaders = {name: folder / f"{name}.npz" for name in panel}
+        csv_path = OUT / "series.csv"
     OUT.mkdir(exist_ok=True)
     done = set()
     if csv_path.exists():
@@ -385,8 +407,8 @@ def series(args):
             [GaussianNoiseInjector(noise_level=1.0), GaussianNoiseInjector(noise_level=3.0)],
             random_state=0),
     }
-    for name in panel:
-        train, test, labels = timeseries_split(folder / f"{name}.npz")
+    for name, source in loaders.items():
+        train, test, labels = timeseries_split(source)
         train = train[-args.max_train:]
         test, labels = test[: args.max_test], labels[: args.max_test]
         n_valid = len(train) // 4
@@ -429,7 +451,7 @@ def series_report(args):
     import pandas as pd
     from scipy.stats import rankdata, spearmanr
 
-    df = pd.read_csv(OUT / "series.csv")
+    df = pd.read_csv(OUT / ("series_dev.csv" if args.suite == "dev" else "series.csv"))
     rows = []
     for dataset, group in df.groupby("dataset"):
         if TS_DEFAULT not in set(group.candidate) or group.test_vus_pr.isna().all():
@@ -453,7 +475,7 @@ def series_report(args):
         rows.append(record)
     table = pd.DataFrame(rows).set_index("dataset")
     mean = table.mean(numeric_only=True)
-    lines = ["## Series panel (reduced)", "",
+    lines = [f"## Series, suite `{args.suite}` (adbench = the shared panel, reduced)", "",
              f"{len(table)} series; candidates: TimeSeriesDetector(IForest(50 trees) | ECOD | "
              "HBOS, window in {50, 100, 200}, stride window/8); default = "
              f"`{TS_DEFAULT}`. Mean test VUS-PR:", "", "| choice | VUS-PR |", "|---|---|"]
@@ -466,7 +488,7 @@ def series_report(args):
                   for n in ("inj_windows", "inj_noise", "centrality")), ""]
     text = "\n".join(lines)
     print(text)
-    (OUT / "series_report.md").write_text(text + "\n")
+    (OUT / f"series_{args.suite}_report.md").write_text(text + "\n")
 
 
 def main():

@@ -63,8 +63,8 @@ class DetectorSelector(BaseAnomalyDetector):
     """Pick the best of several detectors without labels, then refit it on all the data.
 
     ``fit`` holds out ``validation_fraction`` of ``X``, fits a clone of every candidate on the
-    rest, ranks them on the held-out part without labels (by default the Borda count of two
-    injected-anomaly scores, :func:`make_injection_scorer`, and of model centrality), and
+    rest, ranks them on the held-out part without labels (by default, for rows, the Borda count
+    of two injected-anomaly scores, :func:`make_injection_scorer`, and of model centrality), and
     refits the best candidate on the whole of ``X``. Candidates may be anything with
     ``fit`` and ``decision_function``: skanomaly's detectors, PyOD's, Pipelines. The selector is
     itself a PyOD detector (``decision_scores_``, ``threshold_``, ``labels_``, ``predict``)
@@ -84,12 +84,13 @@ class DetectorSelector(BaseAnomalyDetector):
         default, ADBench's four synthetic anomaly types generated from the held-out rows
         (the injected-anomaly validation of Fung et al. 2023); for time-series candidates,
         the scorer's default window injectors only.
-    strategy : {"borda", "injection", "centrality"}, default="borda"
+    strategy : {"auto", "borda", "injection", "centrality"}, default="auto"
         How candidates are ranked. ``"injection"``: the mean of the ``scoring`` values;
         ``"centrality"``: agreement with the other candidates on the held-out rows
         (:func:`centrality_scores`, Goswami et al. 2023); ``"borda"``: the sum of the ranks
         given by every scorer and by centrality (ties broken by the first scorer), the
-        rank aggregation of Goswami et al. The default won on development data that is not
+        rank aggregation of Goswami et al. ``"auto"`` is ``"borda"`` for rows and windows and
+        ``"injection"`` for time-series candidates: each won on development data that is not
         the benchmark's (see the user guide, "Tuning without labels").
     validation_fraction : float in (0, 1), default=0.25
         Share of the rows held out to rank candidates: a random subset for tabular data, the
@@ -152,7 +153,7 @@ class DetectorSelector(BaseAnomalyDetector):
     _parameter_constraints = {
         "candidates": [list, tuple, None],
         "scoring": [callable, list, None],
-        "strategy": [StrOptions({"injection", "centrality", "borda"})],
+        "strategy": [StrOptions({"auto", "injection", "centrality", "borda"})],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "refit": ["boolean"],
         "contamination": [Interval(Real, 0, 0.5, closed="right")],
@@ -164,7 +165,7 @@ class DetectorSelector(BaseAnomalyDetector):
         candidates=None,
         *,
         scoring=None,
-        strategy="borda",
+        strategy="auto",
         validation_fraction=0.25,
         refit=True,
         contamination=0.1,
@@ -280,7 +281,7 @@ class DetectorSelector(BaseAnomalyDetector):
             self.centrality_[finite_rows] = centrality_scores(
                 [valid_scores[i] for i in finite_rows]
             )
-        self.best_index_ = int(self._choose(ok))
+        self.best_index_ = int(self._choose(ok, series))
         self.best_name_ = self.names_[self.best_index_]
         best = named[self.best_index_][1]
         if self.refit:
@@ -315,12 +316,15 @@ class DetectorSelector(BaseAnomalyDetector):
             )
         return scorers
 
-    def _choose(self, ok):
+    def _choose(self, ok, series):
         values = np.where(np.isfinite(self.validation_scores_), self.validation_scores_, -np.inf)
         centrality = np.where(np.isfinite(self.centrality_), self.centrality_, -np.inf)
-        if self.strategy == "injection":
+        strategy = self.strategy
+        if strategy == "auto":
+            strategy = "injection" if series else "borda"
+        if strategy == "injection":
             key = values.mean(axis=1)
-        elif self.strategy == "centrality":
+        elif strategy == "centrality":
             key = centrality
         else:
             # Borda count: the ranks given by every scorer and by centrality, summed; higher

@@ -51,7 +51,7 @@ def test_fit_never_reads_y(X):
     assert selector.best_name_ in ("IForest", "ECOD")
 
 
-@pytest.mark.parametrize("strategy", ["borda", "injection", "centrality"])
+@pytest.mark.parametrize("strategy", ["auto", "borda", "injection", "centrality"])
 def test_a_useful_detector_beats_a_constant_one(X, strategy):
     candidates = [("constant", Constant()), ("knn", KNN()), ("iforest", IForest(random_state=0))]
     if strategy == "centrality":
@@ -128,6 +128,8 @@ def test_time_series_candidates_hold_out_the_end():
     ]
     selector = DetectorSelector(candidates, random_state=0).fit(series)
     assert selector.validation_scores_.shape == (2, 1)  # window injectors only
+    # "auto" ranks series candidates by injection alone (centrality is not consulted).
+    assert selector.best_index_ == int(np.argmax(selector.validation_scores_[:, 0]))
     assert selector.decision_function(series).shape == (1600,)
 
 
