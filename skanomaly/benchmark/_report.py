@@ -382,7 +382,10 @@ def _dataset_table(table, metrics):
     return "\n".join(lines)
 
 
-_PROTOCOL_LINK = "skanomaly.benchmark.tabular_split / timeseries_split and evaluate"
+_PROTOCOL_LINK = {
+    "tabular": "skanomaly.benchmark.tabular_split and evaluate",
+    "timeseries": "skanomaly.benchmark.timeseries_split and evaluate",
+}
 
 
 def _recorded_settings(rows, results):
@@ -493,18 +496,19 @@ def write_report(
             plot_note = f"\n_Plots skipped: {exc}_\n"
     lines = [f"# {title or f'skanomaly benchmark: {suite} suite'}", ""]
     protocol = (
-        "tabular protocol: at most 20,000 rows, stratified 70/30 split, "
+        "at most 20,000 rows, stratified 70/30 split, "
         "StandardScaler fitted on the train part, detectors fitted without labels, "
         "AUROC / AUPR on the test part"
         if suite == "tabular"
-        else "time-series protocol: channels standardised with train "
+        else "channels standardised with train "
         "statistics, detectors fitted on the train part, every test step scored; "
         "detectors of rows or windows run inside TimeSeriesDetector (sliding windows, "
         "window scores mapped to steps by max), PyOD's own time-series detectors take the "
         "raw series; VUS-PR is the headline"
     )
     lines += [
-        f"Protocol ({_PROTOCOL_LINK}): {protocol}. Seeds: "
+        f"Protocol ({_PROTOCOL_LINK[suite if suite in _PROTOCOL_LINK else 'tabular']}): "
+        f"{protocol}. Seeds: "
         f"{', '.join(map(str, table.seeds))}; each cell below is the mean over seeds.",
         "",
         f"Measured by: {'; '.join(revisions) or 'no rows'}. Report written with {_versions()}.",
