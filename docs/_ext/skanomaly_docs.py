@@ -676,7 +676,7 @@ README_END = "<!-- end of results -->"
 
 def _suite_stats(srcdir, page):
     from skanomaly.benchmark import rank_statistics, read_results
-    from skanomaly.benchmark._report import _Table, _headline
+    from skanomaly.benchmark._report import _headline, _Table
 
     suite = next(s for s in load_suites(srcdir) if s["page"] == page)
     csv_path = Path(srcdir) / "benchmarks" / suite["csv"]

@@ -54,7 +54,7 @@ def main(*, quick=False):
     train_scores = np.column_stack([d.decision_scores_ for d in fitted])
     test_scores = np.column_stack([d.decision_function(X_test) for d in fitted])
     _, test_z = standardizer(train_scores, test_scores)
-    for name, detector in zip(["AnoRand", "DHAG", "IForest", "LOF", "HBOS"], fitted):
+    for name, detector in zip(["AnoRand", "DHAG", "IForest", "LOF", "HBOS"], fitted, strict=True):
         results[name] = auroc(y_test, detector.decision_function(X_test))
     results["average"] = auroc(y_test, average(test_z))
     results["maximization"] = auroc(y_test, maximization(test_z))
