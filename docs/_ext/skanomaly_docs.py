@@ -747,19 +747,11 @@ def write_readme_results(root):
 
 def _csv_settings(csv_path):
     """``quick=False, window=100`` from the rows' settings column or the ``.settings.json``."""
-    import csv
-    import json
+    from skanomaly.benchmark import read_results
+    from skanomaly.benchmark._report import _recorded_settings
 
-    recorded = set()
-    with open(csv_path, newline="") as handle:
-        recorded = {row.get("settings") for row in csv.DictReader(handle) if row.get("settings")}
-    if len(recorded) == 1:
-        settings = json.loads(recorded.pop())
-    elif Path(csv_path).with_suffix(".settings.json").is_file():
-        settings = json.loads(Path(csv_path).with_suffix(".settings.json").read_text())
-    else:
-        return ""
-    return ", ".join(f"{key}={value}" for key, value in settings.items())
+    settings = _recorded_settings(read_results(csv_path), Path(csv_path))
+    return ", ".join(f"{key}={value}" for key, value in (settings or {}).items())
 
 
 def _benchmark_directive():
