@@ -156,8 +156,9 @@ class TimeSeriesDetector(BaseAnomalyDetector):
     attributes (``decision_scores_``, ``labels_``) are arrays.
 
     **Memory.** Windows are never materialised for the whole series: scoring walks the
-    series in chunks of windows (zero-copy views, flattened one chunk at a time, each chunk
-    at most an eighth of ``working_memory``), and the mapping to time steps works in blocks.
+    series in chunks of windows (zero-copy views, each at most an eighth of
+    ``working_memory`` once flattened; flattening is a view too for a C-contiguous series,
+    else a copy of one chunk), and the mapping to time steps works in blocks.
     Besides the series itself and one float64 score per window and per step, scoring holds
     O(chunk) memory, and ``fit`` adds the windows it trains on (see ``max_fit_windows``).
     Scores do not depend on the chunking: detectors score windows independently.
