@@ -8,12 +8,12 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn import get_config
 from sklearn.base import clone
-from sklearn.utils import check_array
+from sklearn.utils import check_array, get_tags
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 from sklearn_compat.base import _fit_context
 
-from skanomaly.base import BaseAnomalyDetector, BaseDeepDetector
+from skanomaly.base import BaseAnomalyDetector
 from skanomaly.timeseries._windows import (
     _HOW,
     _regular_windows,
@@ -251,7 +251,9 @@ class TimeSeriesDetector(BaseAnomalyDetector):
 
     def _takes_windows(self):
         """Whether the inner detector gets 3-D windows (ours) or flattened ones (PyOD's)."""
-        return isinstance(self.detector_, BaseDeepDetector)
+        # Detectors that declare 3-D input (every BaseDeepDetector) take the windows as they
+        # are; asking the tag keeps this module free of torch.
+        return get_tags(self.detector_).input_tags.three_d_array
 
     def _as_input(self, windows):
         """Windows as the inner detector takes them; flattening copies (time-major)."""
