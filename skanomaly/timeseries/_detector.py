@@ -13,7 +13,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 from sklearn_compat.base import _fit_context
 
-from skanomaly.base import BaseAnomalyDetector
+from skanomaly._detector_base import BaseAnomalyDetector
 from skanomaly.timeseries._windows import (
     _HOW,
     _regular_windows,
@@ -256,7 +256,8 @@ class TimeSeriesDetector(BaseAnomalyDetector):
         return get_tags(self.detector_).input_tags.three_d_array
 
     def _as_input(self, windows):
-        """Windows as the inner detector takes them; flattening copies (time-major)."""
+        """Windows as the inner detector takes them; flattening is time-major (a view when
+        the windows are contiguous in the series, else a copy)."""
         if self._takes_windows():
             return windows
         return windows.reshape(len(windows), -1)
