@@ -68,6 +68,11 @@ class BaseDeepDetector(BaseAnomalyDetector, BaseTorchEstimator):
         Share of rows held out when ``early_stopping=True``.
     patience : int, default=10
         Epochs without validation improvement before stopping.
+    torch_threads : "auto", int >= 1 or None, default="auto"
+        Torch threads during ``fit`` and scoring, the caller's setting restored afterwards.
+        ``"auto"``: sized to the network (one thread for small ones, at most the caller's
+        ``torch.get_num_threads()``); an int: that many; ``None``: the caller's setting. See
+        :class:`~skanomaly.base.BaseTorchEstimator`.
 
     Attributes
     ----------
@@ -139,6 +144,7 @@ class BaseDeepDetector(BaseAnomalyDetector, BaseTorchEstimator):
         early_stopping=False,
         validation_fraction=0.1,
         patience=10,
+        torch_threads="auto",
     ):
         # Only store (PyOD's own __init__ validates contamination here, so it is not called).
         self.contamination = contamination
@@ -153,13 +159,14 @@ class BaseDeepDetector(BaseAnomalyDetector, BaseTorchEstimator):
             early_stopping=early_stopping,
             validation_fraction=validation_fraction,
             patience=patience,
+            torch_threads=torch_threads,
         )
 
     @abstractmethod
     def _score_batch(self, X):
         """Return anomaly scores (higher = more anomalous) of one batch tensor ``X``.
 
-        Rows must be scored independently of each other: the last chunk is zero-padded.
+        Rows must be scored independently of each other: small chunks are zero-padded.
         """
 
     # ------------------------------------------------------------------ public API
@@ -205,12 +212,15 @@ class BaseDeepDetector(BaseAnomalyDetector, BaseTorchEstimator):
         return tags
 
     def _decision_function(self, X):
-        """Score validated ``X`` in fixed-size, zero-padded chunks (see
-        :meth:`~skanomaly._torch_base.BaseTorchEstimator._map_batches`), under the fit's
-        scoring seed, as float64 numpy."""
+        """Score validated ``X`` in chunks sized from a memory budget (small calls
+        zero-padded, see :meth:`~skanomaly._torch_base.BaseTorchEstimator._map_batches`),
+        under the fit's scoring seed, as float64 numpy (one copy to the host)."""
         with fork_rng(self.device_, self._score_seed):
             outputs = self._map_batches(
-                lambda batch: self._score_batch(batch).reshape(-1), X, pad=True
+                lambda batch: self._score_batch(batch).reshape(-1),
+                X,
+                batch_size=self._inference_rows(),
+                pad=True,
             )
             scores = torch.cat(outputs).to("cpu", torch.float64).numpy()
         if not np.isfinite(scores).all():

@@ -189,6 +189,9 @@ class AnoRandDetector(NestedDefaultsMixin, BaseDeepDetector):
         Held-out share of the augmented rows when ``early_stopping=True``.
     patience : int, default=10
         Epochs without validation improvement before stopping.
+    torch_threads : "auto", int >= 1 or None, default="auto"
+        Torch threads during ``fit`` and scoring; see
+        :class:`~skanomaly.base.BaseDeepDetector` (``"auto"``: one for small networks).
 
     Attributes
     ----------
@@ -327,6 +330,7 @@ class AnoRandDetector(NestedDefaultsMixin, BaseDeepDetector):
         early_stopping=False,
         validation_fraction=0.1,
         patience=10,
+        torch_threads="auto",
     ):
         super().__init__(
             contamination=contamination,
@@ -339,6 +343,7 @@ class AnoRandDetector(NestedDefaultsMixin, BaseDeepDetector):
             early_stopping=early_stopping,
             validation_fraction=validation_fraction,
             patience=patience,
+            torch_threads=torch_threads,
         )
         self.injector = injector
         self.w = w

@@ -184,7 +184,7 @@ class DHAGDetector(BaseDeepDetector):
         Rows per optimisation step.
     lr : float, default=5e-3
         Adam learning rate of the encoder and the perturbators (eta_1 of Alg. 1).
-    device, random_state, verbose, early_stopping, validation_fraction, patience
+    device, random_state, verbose, early_stopping, validation_fraction, patience, torch_threads
         See :class:`~skanomaly.base.BaseDeepDetector`. Early stopping monitors the training
         objective on held-out rows (label-free).
 
@@ -282,6 +282,7 @@ class DHAGDetector(BaseDeepDetector):
         early_stopping=False,
         validation_fraction=0.1,
         patience=10,
+        torch_threads="auto",
     ):
         super().__init__(
             contamination=contamination,
@@ -294,6 +295,7 @@ class DHAGDetector(BaseDeepDetector):
             early_stopping=early_stopping,
             validation_fraction=validation_fraction,
             patience=patience,
+            torch_threads=torch_threads,
         )
         self.n_perturbators = n_perturbators
         self.k_augment = k_augment

@@ -1,5 +1,6 @@
 """Thread control: sized to the work, never above the caller's setting, always restored."""
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -9,6 +10,7 @@ from skanomaly.utils._threads import (
     resolve_torch_threads,
     torch_thread_limit,
 )
+from skanomaly.utils._testing import ReferenceAutoEncoder
 
 
 @pytest.fixture
@@ -49,3 +51,81 @@ def test_resolve_counts_weights_rows_and_time_steps(two_threads):
     conv = nn.Conv1d(8, 8, 3)  # 200 weights
     assert resolve_torch_threads("auto", conv, 128, (100, 8)) == 1
     assert resolve_torch_threads("auto", conv, 128 * 10_000, (100, 8)) == two_threads
+
+
+# ---------------------------------------------------------------------- in the estimators
+class _ThreadRecorder(ReferenceAutoEncoder):
+    """Records torch's thread count inside training and scoring steps."""
+
+    def _train_step(self, batch):
+        self.seen_.add(("train", torch.get_num_threads()))
+        if getattr(self, "fail", False):
+            raise RuntimeError("step failed")
+        return super()._train_step(batch)
+
+    def _score_batch(self, X):
+        self.seen_.add(("score", torch.get_num_threads()))
+        return super()._score_batch(X)
+
+
+def _recorder(**params):
+    detector = _ThreadRecorder(hidden_dims=(4,), latent_dim=2, epochs=1, device="cpu", **params)
+    detector.seen_ = set()
+    return detector
+
+
+@pytest.mark.parametrize(
+    ("torch_threads", "inside"), [("auto", 1), (1, 1), (3, 3), (None, 2)]
+)
+def test_fit_and_score_run_at_the_chosen_threads_and_restore(
+    two_threads, tabular_data, torch_threads, inside
+):
+    X, _ = tabular_data
+    detector = _recorder(torch_threads=torch_threads).fit(X)
+    assert torch.get_num_threads() == two_threads
+    detector.decision_function(X)
+    assert torch.get_num_threads() == two_threads
+    assert detector.seen_ == {("train", inside), ("score", inside)}
+
+
+def test_threads_are_restored_when_fit_fails(two_threads, tabular_data):
+    X, _ = tabular_data
+    detector = _recorder(torch_threads=1)
+    detector.fail = True
+    with pytest.raises(RuntimeError, match="step failed"):
+        detector.fit(X)
+    assert torch.get_num_threads() == two_threads
+
+
+def test_an_outer_limit_caps_auto(two_threads, tabular_data):
+    # The benchmark runner (or a user) limiting threads around a fit is respected by "auto".
+    X, _ = tabular_data
+    with torch_thread_limit(1):
+        detector = _recorder().fit(X)
+        assert torch.get_num_threads() == 1
+    assert detector.seen_ == {("train", 1), ("score", 1)}
+
+
+@pytest.mark.parametrize("bad", [0, -1, "all", 1.5])
+def test_bad_torch_threads_are_rejected(tabular_data, bad):
+    X, _ = tabular_data
+    with pytest.raises(ValueError, match="torch_threads"):
+        _recorder(torch_threads=bad).fit(X)
+
+
+def test_every_deep_detector_takes_torch_threads_and_saves_it(tmp_path, tabular_data):
+    from sklearn.base import clone
+
+    from skanomaly.base import BaseDeepDetector
+    from skanomaly.utils import all_estimators
+
+    for name, klass in all_estimators(type_filter="detector"):
+        if issubclass(klass, BaseDeepDetector) and not name.startswith("Base"):
+            assert klass().get_params()["torch_threads"] == "auto", name
+            assert clone(klass(torch_threads=2)).torch_threads == 2, name
+    X, _ = tabular_data
+    detector = ReferenceAutoEncoder(epochs=1, device="cpu", random_state=0, torch_threads=3)
+    detector.fit(X).save(tmp_path / "model")
+    loaded = ReferenceAutoEncoder.load(tmp_path / "model")
+    assert loaded.torch_threads == 3
+    np.testing.assert_array_equal(loaded.decision_function(X), detector.decision_function(X))
