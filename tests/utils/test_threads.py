@@ -5,12 +5,12 @@ import pytest
 import torch
 from torch import nn
 
+from skanomaly.utils._testing import ReferenceAutoEncoder
 from skanomaly.utils._threads import (
     auto_torch_threads,
     resolve_torch_threads,
     torch_thread_limit,
 )
-from skanomaly.utils._testing import ReferenceAutoEncoder
 
 
 @pytest.fixture
