@@ -71,9 +71,11 @@ def bare_loop(X, batch_size, hidden_dims, latent_dim, device):
         out = []
         with torch.no_grad():
             for start in range(0, len(X), score_chunk):
-                batch = data[start : start + score_chunk] if resident else torch.from_numpy(
-                    X[start : start + score_chunk]
-                ).to(device)
+                batch = (
+                    data[start : start + score_chunk]
+                    if resident
+                    else torch.from_numpy(X[start : start + score_chunk]).to(device)
+                )
                 flat, reconstruction = module(batch)
                 out.append(((flat - reconstruction) ** 2).mean(dim=1))
             scores = torch.cat(out)
@@ -98,7 +100,8 @@ def main(argv=None):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(args.rows, args.features)).astype(np.float32)
     X_score = (
-        X if args.score_rows in (None, args.rows)
+        X
+        if args.score_rows in (None, args.rows)
         else rng.normal(size=(args.score_rows, args.features)).astype(np.float32)
     )
     hidden, latent = (64, 32), 8
@@ -108,37 +111,53 @@ def main(argv=None):
     _, bare_score = bare_loop(X_score, args.batch_size, hidden, latent, device)
     bare_train = _best_of(args.repeats, train_epoch, device)
     train_rows.append(("bare torch loop", bare_train, None))
-    score_rows.append(("bare module, data on the device", _best_of(args.repeats, bare_score, device)))
-    score_rows.append((
-        "bare module, host numpy in and out",
-        _best_of(args.repeats, lambda: bare_score(resident=False), device),
-    ))
+    score_rows.append(
+        ("bare module, data on the device", _best_of(args.repeats, bare_score, device))
+    )
+    score_rows.append(
+        (
+            "bare module, host numpy in and out",
+            _best_of(args.repeats, lambda: bare_score(resident=False), device),
+        )
+    )
 
     detector = ReferenceAutoEncoder(
-        hidden_dims=hidden, latent_dim=latent, epochs=1, batch_size=args.batch_size,
-        device=device, random_state=0, torch_threads=args.threads,
+        hidden_dims=hidden,
+        latent_dim=latent,
+        epochs=1,
+        batch_size=args.batch_size,
+        device=device,
+        random_state=0,
+        torch_threads=args.threads,
     )
     fit_time = _best_of(args.repeats, lambda: detector.fit(X), device)
     # fit also scores the training rows once; the loop alone is fit minus that pass.
     training_pass = _best_of(args.repeats, lambda: detector.decision_function(X), device)
     train_rows.append(("skanomaly BaseDeepDetector, loop", fit_time - training_pass, None))
     train_rows.append(("skanomaly BaseDeepDetector, fit (loop + training scores)", fit_time, None))
-    score_rows.append((
-        "skanomaly decision_function (host numpy in and out)",
-        _best_of(args.repeats, lambda: detector.decision_function(X_score), device),
-    ))
+    score_rows.append(
+        (
+            "skanomaly decision_function (host numpy in and out)",
+            _best_of(args.repeats, lambda: detector.decision_function(X_score), device),
+        )
+    )
 
     if not args.no_pyod:
         from pyod.models.auto_encoder import AutoEncoder
 
         pyod_ae = AutoEncoder(
-            epoch_num=1, batch_size=args.batch_size, verbose=0, random_state=0,
+            epoch_num=1,
+            batch_size=args.batch_size,
+            verbose=0,
+            random_state=0,
             device=str(device),
         )
         pyod_fit = _best_of(1, lambda: pyod_ae.fit(X), device)
         pyod_score = _best_of(args.repeats, lambda: pyod_ae.decision_function(X_score), device)
         pyod_train_pass = _best_of(1, lambda: pyod_ae.decision_function(X), device)
-        train_rows.append(("PyOD AutoEncoder (its defaults), loop", pyod_fit - pyod_train_pass, None))
+        train_rows.append(
+            ("PyOD AutoEncoder (its defaults), loop", pyod_fit - pyod_train_pass, None)
+        )
         score_rows.append(("PyOD AutoEncoder decision_function", pyod_score))
 
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"

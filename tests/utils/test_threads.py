@@ -74,9 +74,7 @@ def _recorder(**params):
     return detector
 
 
-@pytest.mark.parametrize(
-    ("torch_threads", "inside"), [("auto", 1), (1, 1), (3, 3), (None, 2)]
-)
+@pytest.mark.parametrize(("torch_threads", "inside"), [("auto", 1), (1, 1), (3, 3), (None, 2)])
 def test_fit_and_score_run_at_the_chosen_threads_and_restore(
     two_threads, tabular_data, torch_threads, inside
 ):
