@@ -28,7 +28,15 @@ import torch
 
 from skanomaly.detectors import AnoRandDetector, DHAGDetector
 
-_DEFAULT_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "tabular"
+# ../shared/data beside the repository, or SKANOMALY_SHARED_DATA (as in tests/conftest.py).
+_DEFAULT_DATA = (
+    Path(
+        os.environ.get(
+            "SKANOMALY_SHARED_DATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+        )
+    )
+    / "tabular"
+)
 VARIANTS = {"auto (default)": "auto", "caller's setting (before)": None, "1 thread": 1}
 DETECTORS = {"AnoRand": AnoRandDetector, "DHAG": DHAGDetector}
 
