@@ -14,7 +14,7 @@ from skanomaly.base import BaseDeepDetector
 from skanomaly.injectors import SMOTENoiseInjector
 from skanomaly.nn import MLP
 from skanomaly.utils._params import NestedDefaultsMixin
-from skanomaly.utils._validation import check_layer_widths
+from skanomaly.utils._validation import check_layer_widths, flat_size, seed_unset_random_state
 
 __all__ = ["AnoRandDetector"]
 
@@ -357,9 +357,8 @@ class AnoRandDetector(NestedDefaultsMixin, BaseDeepDetector):
         check_layer_widths(self.mlp_hidden_dims, "mlp_hidden_dims")
         check_layer_widths(self.encoder_hidden_dims, "encoder_hidden_dims")
         injector = SMOTENoiseInjector() if self.injector is None else clone(self.injector)
-        if "random_state" in injector.get_params() and injector.random_state is None:
-            # A learned injector's own fit then follows the detector's seed too.
-            injector.set_params(random_state=int(rng.integers(2**31 - 1)))
+        # A learned injector's own fit then follows the detector's seed too.
+        seed_unset_random_state(injector, rng)
         labels = np.zeros(len(X), dtype=np.float32) if y is None else y
         normal = X[labels == 0]
         if len(normal) == 0:
@@ -372,7 +371,7 @@ class AnoRandDetector(NestedDefaultsMixin, BaseDeepDetector):
         return X_aug, y_aug.astype(np.float32)
 
     def _build(self, input_shape):
-        n_inputs = math.prod(input_shape)
+        n_inputs = flat_size(input_shape)
         return _AnoRandModule(
             n_inputs, self.mlp_hidden_dims, self.encoder_hidden_dims, self.latent_dim
         )
@@ -435,16 +434,14 @@ class AnoRandDetector(NestedDefaultsMixin, BaseDeepDetector):
         # probabilities (Eq. 7) and each feature's RMS residual (the standardised score).
         X, y = arrays
         normal = X[y == 0]
-        y_ae, y_mlp, squared_residuals = [], [], 0.0
-        self.module_.eval()
-        with torch.no_grad():
-            for start in range(0, len(normal), self._score_batch_size):
-                (batch,) = self._to_tensors([normal[start : start + self._score_batch_size]])
-                logit, residual = self._float64_forward(batch)
-                ae, mlp = _block_probabilities(logit, residual)
-                y_ae.append(ae.cpu())
-                y_mlp.append(mlp.cpu())
-                squared_residuals = squared_residuals + residual.square().sum(dim=0).cpu()
+
+        def block_outputs(batch):
+            logit, residual = self._float64_forward(batch)
+            ae, mlp = _block_probabilities(logit, residual)
+            return ae.cpu(), mlp.cpu(), residual.square().sum(dim=0).cpu()
+
+        y_ae, y_mlp, squared = zip(*self._map_batches(block_outputs, normal), strict=True)
+        squared_residuals = sum(squared, 0.0)
         self.q3_ae_ = float(np.quantile(torch.cat(y_ae).numpy(), 0.75))
         self.q3_mlp_ = float(np.quantile(torch.cat(y_mlp).numpy(), 0.75))
         self.alpha_ = self.q3_ae_ / (self.q3_mlp_ + self.q3_ae_)
