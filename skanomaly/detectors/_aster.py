@@ -13,6 +13,7 @@ from torch.nn import functional as F
 
 from skanomaly.base import BaseDeepDetector
 from skanomaly.nn import SinusoidalPositionalEncoding, grad_reverse
+from skanomaly.utils._validation import as_windows, window_shape
 
 __all__ = ["ASTERDetector"]
 
@@ -294,7 +295,7 @@ loss_curve_, n_epochs_, best_epoch_
             raise ValueError(
                 f"d_model={self.d_model} must be divisible by n_heads={self.n_heads}."
             )
-        window, n_channels = _window_shape(input_shape)
+        window, n_channels = window_shape(input_shape)
         sizes = (self.d_model, self.latent_dim, self.n_heads, self.n_layers,
                  self.dim_feedforward, self.dropout)
         if self.backbone is None:
@@ -344,7 +345,7 @@ loss_curve_, n_epochs_, best_epoch_
         return losses["elbo"] + losses["classification"]
 
     def _score_batch(self, X):
-        return self.module_(_as_windows(X))
+        return self.module_(as_windows(X))
 
     # ------------------------------------------------------------------ ASTER's objective
     def _losses(self, X):
@@ -355,7 +356,7 @@ loss_curve_, n_epochs_, best_epoch_
         (their mean over all windows).
         """
         module = self.module_
-        features = module.features(_as_windows(X))
+        features = module.features(as_windows(X))
         # Stop-gradient (Alg. 2 L-4): the perturbator sees the features but does not train
         # the feature extractor, which learns only from classifying normal windows.
         target = features.detach()
@@ -395,14 +396,3 @@ loss_curve_, n_epochs_, best_epoch_
                 "detector (joblib.dump / pickle.dump) instead, or give the backbone as a "
                 "local path (str) from save_pretrained."
             )
-
-
-def _window_shape(input_shape):
-    """``(window, n_channels)`` of a sample: 2-D rows are univariate windows."""
-    if len(input_shape) == 1:
-        return int(input_shape[0]), 1
-    return int(input_shape[0]), int(input_shape[1])
-
-
-def _as_windows(X):
-    return X.unsqueeze(-1) if X.dim() == 2 else X
