@@ -190,14 +190,18 @@ loss_curve_, n_epochs_, best_epoch_
       extractor (adapters, LoRA) learns only from the normal windows' classification; the
       generator only from the reversed gradient.
 
-    The text we have lost the symbols of Alg. 2; we read "pseudo-anomalies in the latent
-    space that the LLM enriches" as the perturbator working on ``F``'s features, which is
-    the reading under which every stop-gradient of App. 0.D is a plain zero scaling.
+    The perturbator works on ``F``'s features (the paper's "pseudo-anomalies in the latent
+    space that the LLM enriches"): under that reading every stop-gradient of App. 0.D is a
+    plain zero scaling.
 
     Deviations: the paper trains with SGD at a fixed learning rate (``optimizer="sgd"``); the
-    default here is Adam, which needs far fewer epochs (the paper's learning rate, epochs,
-    window size and depth are not given in the text we have). The score is the classifier
-    logit (monotone in the paper's probability).
+    default here is Adam, which needs far fewer epochs. The paper does not state its learning
+    rate, epochs, window size or depth. The score is the classifier logit (monotone in the
+    paper's probability).
+
+    Persistence: ``save`` stores the fine-tuned backbone's weights with ``module_``, but a
+    backbone *object* cannot go into the JSON parameters: ``save`` then raises ``TypeError``;
+    pickle the detector instead, or pass the backbone as a local path.
 
     References
     ----------
