@@ -127,3 +127,22 @@ def test_every_deep_detector_takes_torch_threads_and_saves_it(tmp_path, tabular_
     loaded = ReferenceAutoEncoder.load(tmp_path / "model")
     assert loaded.torch_threads == 3
     np.testing.assert_array_equal(loaded.decision_function(X), detector.decision_function(X))
+
+
+def test_benchmark_cells_restore_the_callers_threads(two_threads, tmp_path):
+    # run_benchmark used to call torch.set_num_threads in the cell, leaking it to the caller.
+    from skanomaly.benchmark import run_benchmark
+    from skanomaly.datasets import make_anomalies
+
+    X, y = make_anomalies(200, 4, random_state=0)
+    rows = run_benchmark(
+        "tabular",
+        detectors=["pyod:IForest"],
+        datasets=[("mine", X, y)],
+        seeds=[0],
+        out=tmp_path,
+        torch_threads=1,
+        progress=False,
+    )
+    assert rows[0]["error"] == ""
+    assert torch.get_num_threads() == two_threads
