@@ -2,9 +2,9 @@
 
 The layers (see the architecture page of the documentation):
 
-* :class:`BaseAnomalyDetector` (torch-free, :mod:`skanomaly._detector_base`): the PyOD +
+* :class:`BaseAnomalyDetector` (torch-free, defined in ``skanomaly._detector_base``): the PyOD +
   scikit-learn detector contract shared by every detector;
-* :class:`~skanomaly._torch_base.BaseTorchEstimator`: the one training loop, devices,
+* :class:`~skanomaly.base.BaseTorchEstimator`: the one training loop, devices,
   seeding, chunked inference and persistence, for any torch model of the package;
 * :class:`BaseDeepDetector` (this module): both together. It adds ``contamination``, the
   training-score pass and ``decision_function``.
@@ -32,11 +32,11 @@ __all__ = ["BaseAnomalyDetector", "BaseDeepDetector", "BaseTorchEstimator"]
 class BaseDeepDetector(BaseAnomalyDetector, BaseTorchEstimator):
     """Base class of the torch detectors: the detector contract on the torch-estimator base.
 
-    :class:`~skanomaly._torch_base.BaseTorchEstimator` supplies the loop, devices, seeding
+    :class:`~skanomaly.base.BaseTorchEstimator` supplies the loop, devices, seeding
     and persistence; this class adds ``contamination``, the training-score pass at the end
     of ``fit`` (``decision_scores_``, ``threshold_``, ``labels_``) and ``decision_function``.
     A subclass implements ``_build``, ``_train_step`` (or ``_fit_module`` for several stages)
-    and ``_score_batch``; the other hooks are listed in :mod:`skanomaly._torch_base`.
+    and ``_score_batch``; the other hooks are listed on the :ref:`architecture page <architecture>`.
 
     Parameters
     ----------
@@ -161,9 +161,9 @@ validation_scores_, n_epochs_, best_epoch_
         return tags
 
     def _decision_function(self, X):
-        """Score validated ``X`` in chunks sized from a memory budget (small calls
-        zero-padded, see :meth:`~skanomaly._torch_base.BaseTorchEstimator._map_batches`),
-        under the fit's scoring seed, as float64 numpy (one copy to the host)."""
+        """Score validated ``X`` in chunks sized from a memory budget on accelerators (see
+        ``_inference_rows`` and ``_map_batches``; short chunks zero-padded), under the fit's
+        scoring seed, as float64 numpy (one copy to the host)."""
         with fork_rng(self.device_, self._score_seed):
             outputs = self._map_batches(
                 lambda batch: self._score_batch(batch).reshape(-1),

@@ -40,6 +40,11 @@ ALLOWED = {
         "skanomaly.utils",
     },
     "skanomaly.pipeline": set(),
+    # Label-free model selection (issue 16): scores detectors with injected anomalies.
+    "skanomaly.model_selection": {
+        "skanomaly._detector_base", "skanomaly.base", "skanomaly.injectors", "skanomaly.metrics",
+        "skanomaly.utils",
+    },
     # The applications on top may use any public part of the package.
     "skanomaly.benchmark": None,
     "skanomaly.cli": None,

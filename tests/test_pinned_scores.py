@@ -5,11 +5,14 @@ The file was written by the code *before* the base-class split of issue 19 (run 
 script to regenerate it), so refactors of the loop, the persistence or the detectors' structure
 are proven not to change a single score. Scores are compared exactly: float32 networks on the
 CPU with seeded local generators are deterministic run to run (checked twice when the file was
-written). On another platform or torch build the last digits can differ, so the comparison
-falls back to a tight relative tolerance only when the exact check fails and the environment is
-not the recorded one.
+written). Everything runs on one torch thread: float32 reductions split across threads round
+differently (the suite's benchmark tests change the thread count), and CI machines have other
+core counts. On another platform, CPU instruction set or torch build the last digits can
+differ, so the comparison falls back to a tight relative tolerance only when the exact check
+fails and the environment is not the recorded one.
 """
 
+import contextlib
 import json
 import platform
 from pathlib import Path
@@ -152,23 +155,24 @@ def _other_values(name):
     return values[rows], 0.0
 
 
+@contextlib.contextmanager
+def _one_thread():
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
 def _values(name):
-    return _other_values(name) if name in OTHER_CASES else _scores(name)
+    with _one_thread():
+        return _other_values(name) if name in OTHER_CASES else _scores(name)
 
 
 def _environment():
-    return f"{platform.machine()} torch {torch.__version__}"
-
-
-@pytest.fixture(autouse=True)
-def _callers_threads(monkeypatch):
-    """Run every torch step at the caller's thread count, as when the file was written.
-
-    The float32 kernels of temporal networks change their last digits with the thread
-    count, and ``torch_threads="auto"`` (issue 20) runs these tiny networks on one thread,
-    also inside estimators that do not expose the parameter (the GenIAS generator).
-    """
-    monkeypatch.setattr("skanomaly._torch_base.resolve_torch_threads", lambda *args: None)
+    capability = torch.backends.cpu.get_cpu_capability()
+    return f"{platform.machine()} {capability} torch {torch.__version__}"
 
 
 @pytest.mark.parametrize("name", CASES + OTHER_CASES)
