@@ -125,3 +125,25 @@ def test_bad_parameters_are_rejected(X):
         SMOTENoiseInjector(subset_ratio=1.5).fit_resample(X)
     with pytest.raises(ValueError, match="n_anomalies"):
         GaussianNoiseInjector().generate(X, -2)
+
+
+@pytest.mark.parametrize("cls", [GaussianNoiseInjector, SMOTENoiseInjector])
+def test_fit_resample_returns_the_original_rows_unchanged(cls):
+    # Issue 21, item 3: rows were cast to float32 (integers near 1e9 moved by up to 32).
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    X = rng.integers(10**9, 10**9 + 1000, size=(60, 3))
+    X_res, _ = cls(random_state=0).fit_resample(X)
+    assert X_res.dtype == np.float64
+    np.testing.assert_array_equal(X_res[:60], X)
+    X64 = rng.normal(size=(60, 3)) * 1e6 + 1e9
+    X_res, _ = cls(random_state=0).fit_resample(X64)
+    assert X_res.dtype == np.float64
+    np.testing.assert_array_equal(X_res[:60], X64)
+    X32 = X64.astype(np.float32)
+    assert cls(random_state=0).fit_resample(X32)[0].dtype == np.float32
+    frame = pd.DataFrame(X, columns=["a", "b", "c"])
+    frame_res, _ = cls(random_state=0).fit_resample(frame)
+    assert list(frame_res.columns) == ["a", "b", "c"]
+    assert (frame_res.dtypes == np.float64).all()
+    np.testing.assert_array_equal(frame_res.to_numpy()[:60], X)
