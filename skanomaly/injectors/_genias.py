@@ -338,7 +338,7 @@ class GenIASInjector(BaseInjector):
             self.latent_dim
         )
         self.gamma_ = (0.0 if univariate else 0.01) if self.gamma == "auto" else float(self.gamma)
-        self.generator_ = _GenIASGenerator(
+        generator = _GenIASGenerator(
             hidden_channels=self.hidden_channels,
             latent_dim=self.latent_dim_,
             kernel_size=self.kernel_size,
@@ -357,7 +357,13 @@ class GenIASInjector(BaseInjector):
             device=self.device,
             random_state=int(rng.integers(0, 2**31 - 1)),
             verbose=self.verbose,
-        ).fit(windows)
+        )
+        try:
+            self.generator_ = generator.fit(windows)
+        except (ValueError, FloatingPointError) as exc:
+            # The user knows GenIASInjector, not the private generator class.
+            message = str(exc).replace(type(generator).__name__, f"{type(self).__name__}")
+            raise type(exc)(message) from exc
         with torch.no_grad():
             self.psi_ = self.generator_.module_.psi.detach().cpu().numpy().astype(np.float64)
 
