@@ -382,11 +382,8 @@ loss_curve_, n_epochs_, best_epoch_
         }
 
     # ------------------------------------------------------------------ persistence
-    def save(self, path):
-        """Save the fitted detector to the folder ``path`` (see
-        :meth:`~skanomaly.base.BaseDeepDetector.save`).
-
-        The fine-tuned backbone's weights are part of ``module_`` and are saved. The
+    def _check_savable(self):
+        """``save`` stores the fine-tuned backbone's weights (part of ``module_``), but the
         ``backbone`` parameter itself must be ``None`` or a local path (``str``): a backbone
         *object* cannot go into the JSON parameters, so ``save`` raises ``TypeError``; pickle
         the detector (``joblib.dump``) instead, or pass the backbone as a path.
@@ -398,7 +395,6 @@ loss_curve_, n_epochs_, best_epoch_
                 "detector (joblib.dump / pickle.dump) instead, or give the backbone as a "
                 "local path (str) from save_pretrained."
             )
-        return super().save(path)
 
 
 def _window_shape(input_shape):

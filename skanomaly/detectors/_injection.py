@@ -9,7 +9,7 @@ from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted
 from sklearn_compat.base import _fit_context
 
-from skanomaly.base import BaseAnomalyDetector
+from skanomaly._detector_base import BaseAnomalyDetector
 from skanomaly.injectors import SMOTENoiseInjector
 from skanomaly.utils._params import NestedDefaultsMixin
 from skanomaly.utils._validation import check_detector_input, check_random_seed
