@@ -16,6 +16,7 @@ from skanomaly.utils._validation import (
     check_binary_labels,
     check_detector_input,
     check_random_seed,
+    naming,
 )
 
 __all__ = ["BaseInjector", "GeneratedAnomalies"]
@@ -184,8 +185,9 @@ class BaseInjector(BaseEstimator, metaclass=ABCMeta):
             # A fitted injector generates windows shaped like those it was fitted on.
             X = check_detector_input(self, X, reset=False, ensure_min_samples=1, dtype=_DTYPES)
         else:
-            X = check_array(X, allow_nd=True, dtype=_DTYPES, ensure_all_finite=True,
-                            estimator=self)
+            with naming(self):
+                X = check_array(X, allow_nd=True, dtype=_DTYPES, ensure_all_finite=True,
+                                estimator=self)
             if X.ndim not in (2, 3):
                 raise ValueError(
                     f"{type(self).__name__} expected a 2-D array (n_samples, n_features) or "

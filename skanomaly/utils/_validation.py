@@ -5,6 +5,7 @@ raises one clear ``ValueError``/``TypeError`` that states what was expected and 
 instead of a torch stack trace deep inside a training step.
 """
 
+import contextlib
 import numbers
 
 import numpy as np
@@ -68,6 +69,36 @@ def check_detector_input(estimator, X, *, reset, ensure_min_samples=2, dtype=np.
     >>> X.dtype, est.n_features_in_, est.input_shape_
     (dtype('float32'), 3, (8, 3))
     """
+    with naming(estimator):
+        return _check_detector_input(estimator, X, reset, ensure_min_samples, dtype)
+
+
+@contextlib.contextmanager
+def naming(estimator):
+    """Prefix the ``ValueError``s raised inside the block with the estimator's name (unless
+    they name it already), so that a message always says which estimator refused the data.
+
+    Examples
+    --------
+    >>> from sklearn.base import BaseEstimator
+    >>> from skanomaly.utils._validation import naming
+    >>> try:
+    ...     with naming(BaseEstimator()):
+    ...         raise ValueError("Complex data not supported")
+    ... except ValueError as exc:
+    ...     print(exc)
+    BaseEstimator: Complex data not supported
+    """
+    try:
+        yield
+    except ValueError as exc:
+        name = type(estimator).__name__
+        if exc.args and isinstance(exc.args[0], str) and name not in exc.args[0]:
+            exc.args = (f"{name}: {exc.args[0]}", *exc.args[1:])
+        raise
+
+
+def _check_detector_input(estimator, X, reset, ensure_min_samples, dtype):
     ndim = _ndim(X)
     name = type(estimator).__name__
     if not reset:
