@@ -1,5 +1,6 @@
 """GaussianNoiseInjector and SMOTENoiseInjector (AnoRand Sec. 5.1)."""
 
+import warnings
 from unittest import mock
 
 import numpy as np
@@ -147,3 +148,15 @@ def test_fit_resample_returns_the_original_rows_unchanged(cls):
     assert list(frame_res.columns) == ["a", "b", "c"]
     assert (frame_res.dtypes == np.float64).all()
     np.testing.assert_array_equal(frame_res.to_numpy()[:60], X)
+
+
+@pytest.mark.parametrize("cls", [GaussianNoiseInjector, SMOTENoiseInjector])
+def test_negligible_noise_on_unscaled_data_warns(cls, X):
+    # Issue 21 (scale): InjectionClassifier's AUROC fell from 0.85 to 0.28 on X x 1e3, silently:
+    # the noise is in the units of X, so its anomalies were copies of normal rows.
+    with pytest.warns(UserWarning, match=f"{cls.__name__}: noise_level=.*StandardScaler"):
+        cls(random_state=0).fit_resample(X * 1e3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cls(random_state=0).fit_resample(X)
+        cls(random_state=0, noise_level=0.0).fit_resample(X * 1e3)
