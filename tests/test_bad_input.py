@@ -37,13 +37,7 @@ ESTIMATORS = [cls for _, cls in all_estimators()]
 N_ROWS, N_FEATURES = 12, 3
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    # Tiny models: a second intra-op thread only adds contention on a busy machine.
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @dataclass(frozen=True)
