@@ -1,6 +1,6 @@
 """Persistence of torch estimators: pickling with CPU copies, and ``save``/``load`` folders.
 
-Two ways to store a fitted :class:`~skanomaly._torch_base.BaseTorchEstimator`:
+Two ways to store a fitted :class:`~skanomaly.base.BaseTorchEstimator`:
 
 * pickling (``pickle``, ``joblib``): :func:`getstate` stores CPU copies of every module and
   tensor, so a model trained on a GPU unpickles on a CPU-only machine; :func:`setstate`

@@ -93,6 +93,8 @@ class BaseTorchEstimator(BaseEstimator, metaclass=ABCMeta):
         Number of features (tabular) or channels (windows).
     input_shape_ : tuple of int
         Shape of one sample: ``(n_features,)`` or ``(window, n_channels)``.
+    feature_names_in_ : ndarray of str
+        Column names, when ``X`` was a DataFrame with string column names.
     loss_curve_ : list of float
         Mean training loss per epoch (of the last stage).
     validation_scores_ : list of float
@@ -228,14 +230,14 @@ class BaseTorchEstimator(BaseEstimator, metaclass=ABCMeta):
     # ------------------------------------------------------------------ fit
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y=None):
-        """Fit the estimator on ``X``.
+        """Train ``module_`` on ``X`` (rows or windows).
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_windows, window, n_channels)
-            Training data.
-        y : array-like of shape (n_samples,), default=None
-            Ignored unless the estimator uses labels (``semi_supervised=True``).
+        X : array-like, 2-D rows or 3-D windows ``(n_windows, window, n_channels)``
+            What the network learns from.
+        y : None or array-like of shape (n_samples,), default=None
+            Read only by estimators that use labels (``semi_supervised=True``).
 
         Returns
         -------

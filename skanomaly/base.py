@@ -2,9 +2,9 @@
 
 The layers (see the architecture page of the documentation):
 
-* :class:`BaseAnomalyDetector` (torch-free, :mod:`skanomaly._detector_base`): the PyOD +
+* :class:`BaseAnomalyDetector` (torch-free, defined in ``skanomaly._detector_base``): the PyOD +
   scikit-learn detector contract shared by every detector;
-* :class:`~skanomaly._torch_base.BaseTorchEstimator`: the one training loop, devices,
+* :class:`~skanomaly.base.BaseTorchEstimator`: the one training loop, devices,
   seeding, chunked inference and persistence, for any torch model of the package;
 * :class:`BaseDeepDetector` (this module): both together. It adds ``contamination``, the
   training-score pass and ``decision_function``.
@@ -34,42 +34,20 @@ __all__ = ["BaseAnomalyDetector", "BaseDeepDetector", "BaseTorchEstimator"]
 class BaseDeepDetector(BaseAnomalyDetector, BaseTorchEstimator):
     """Base class of the torch detectors: the detector contract on the torch-estimator base.
 
-    :class:`~skanomaly._torch_base.BaseTorchEstimator` supplies the loop, devices, seeding
+    :class:`~skanomaly.base.BaseTorchEstimator` supplies the loop, devices, seeding
     and persistence; this class adds ``contamination``, the training-score pass at the end
     of ``fit`` (``decision_scores_``, ``threshold_``, ``labels_``) and ``decision_function``.
     A subclass implements ``_build``, ``_train_step`` (or ``_fit_module`` for several stages)
-    and ``_score_batch``; the other hooks are listed in :mod:`skanomaly._torch_base`.
+    and ``_score_batch``; the other hooks are listed on the :ref:`architecture page <architecture>`.
 
     Parameters
     ----------
     contamination : float in (0, 0.5], default=0.1
         Expected share of anomalies in the training data; sets ``threshold_`` (the
         ``1 - contamination`` percentile of the training scores) and so ``predict``.
-    epochs : int, default=50
-        Number of passes over the training data.
-    batch_size : int, default=128
-        Rows per optimisation step. Any number of rows trains, even fewer than
-        ``batch_size`` (one smaller batch); a last batch of a single row is merged into the
-        previous one so that batch statistics stay defined.
-    lr : float, default=1e-3
-        Learning rate of the Adam optimiser.
-    device : {"auto", "cpu", "cuda", "cuda:N", "mps"}, default="auto"
-        Where to train and score. ``"auto"`` picks CUDA when available, else the CPU.
-        Resolved in ``fit`` into ``device_``.
-    random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, shuffling and generated anomalies through local
-        generators; an int makes ``fit`` reproducible. The global numpy and torch RNG
-        states are left untouched.
-    verbose : int, default=0
-        ``1`` shows a progress bar over epochs with the current loss.
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the training rows, stop when their loss has not
-        improved for ``patience`` epochs and restore the best weights. The validation loss is
-        the training objective on held-out rows: no labels are used.
-    validation_fraction : float in (0, 1), default=0.1
-        Share of rows held out when ``early_stopping=True``.
-    patience : int, default=10
-        Epochs without validation improvement before stopping.
+    epochs, batch_size, lr, device, random_state, verbose, early_stopping, \
+validation_fraction, patience
+        The torch-estimator parameters: see :class:`BaseTorchEstimator`.
 
     Attributes
     ----------
@@ -79,24 +57,9 @@ class BaseDeepDetector(BaseAnomalyDetector, BaseTorchEstimator):
         Score above which ``predict`` returns 1.
     labels_ : ndarray of shape (n_samples,)
         0/1 labels of the training data.
-    module_ : torch.nn.Module
-        The trained network.
-    device_ : torch.device
-        Device the network lives on.
-    n_features_in_ : int
-        Number of features (tabular) or channels (windows).
-    input_shape_ : tuple of int
-        Shape of one sample: ``(n_features,)`` or ``(window, n_channels)``.
-    feature_names_in_ : ndarray of str
-        Column names, when ``X`` was a DataFrame with string column names.
-    loss_curve_ : list of float
-        Mean training loss per epoch.
-    validation_scores_ : list of float
-        Mean validation loss per epoch (only with ``early_stopping=True``).
-    n_epochs_ : int
-        Epochs actually run.
-    best_epoch_ : int
-        Epoch whose weights were kept (1-based; the last one without early stopping).
+    module_, device_, n_features_in_, input_shape_, feature_names_in_, loss_curve_, \
+validation_scores_, n_epochs_, best_epoch_
+        See :class:`BaseTorchEstimator`.
 
     Examples
     --------
@@ -142,20 +105,12 @@ class BaseDeepDetector(BaseAnomalyDetector, BaseTorchEstimator):
         validation_fraction=0.1,
         patience=10,
     ):
-        # Only store (PyOD's own __init__ validates contamination here, so it is not called).
+        # Only store (PyOD's own __init__ validates contamination here, so it is not called);
+        # the other parameters are the torch base's, stored by it.
         self.contamination = contamination
-        BaseTorchEstimator.__init__(
-            self,
-            epochs=epochs,
-            batch_size=batch_size,
-            lr=lr,
-            device=device,
-            random_state=random_state,
-            verbose=verbose,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            patience=patience,
-        )
+        torch_params = dict(locals())
+        del torch_params["self"], torch_params["contamination"]
+        BaseTorchEstimator.__init__(self, **torch_params)
 
     @abstractmethod
     def _score_batch(self, X):
@@ -234,7 +189,7 @@ class BaseDeepDetector(BaseAnomalyDetector, BaseTorchEstimator):
 
     def _decision_function(self, X):
         """Score validated ``X`` in fixed-size, zero-padded chunks (see
-        :meth:`~skanomaly._torch_base.BaseTorchEstimator._map_batches`), under the fit's
+        ``_map_batches``), under the fit's
         scoring seed, as float64 numpy."""
         with fork_rng(self.device_, self._score_seed):
             outputs = self._map_batches(
