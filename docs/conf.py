@@ -71,7 +71,10 @@ numpydoc_xref_param_type = False
 # -- html ------------------------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"
 html_title = f"skanomaly {release}"
-html_static_path = []
+# _static/skanomaly.css: wide tables scroll, long code lines wrap (benchmark pages, detector
+# pages).
+html_static_path = ["_static"]
+html_css_files = ["skanomaly.css"]
 html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,

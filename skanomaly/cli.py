@@ -22,11 +22,17 @@ examples:
       every .npz of ~/adbench (ADBench format: X, y), default detectors
   skanomaly bench --detectors AnoRand,DHAG,pyod:IForest --datasets thyroid,cardio \\
       --data-home ~/adbench --report docs/benchmarks/tabular.md
+  skanomaly bench --datasets thyroid,cardio --download
+      ADBench sets fetched into $SKANOMALY_DATA (default ~/skanomaly_data)
   skanomaly bench --suite timeseries --data-home ~/series --window 100 --stride 10
+  skanomaly bench --data-home ~/adbench --backend dask --scheduler tcp://host:8786
+      cells spread over a running Dask cluster (pip install 'skanomaly[distributed]')
 
 Rerunning with the same --out skips the finished cells (failed cells run again); Ctrl-C
-loses no finished cell. --n-jobs runs cells in parallel with joblib; --backend dask|ray
-spreads them over a cluster through joblib's Dask or Ray backend (needs that package).
+loses no finished cell. Rows record the skanomaly version and git commit: resuming a CSV
+of another revision needs --mix-revisions. --cell-timeout stops a runaway cell (each cell
+then runs in its own process). --n-jobs runs cells in parallel with joblib; --backend dask
+spreads them over a Dask cluster (a local one unless --scheduler is given).
 """
 
 
@@ -45,10 +51,13 @@ def _seed_list(text):
 
 def build_parser():
     """The argument parser of ``skanomaly`` (exposed for the docs and tests)."""
+    from skanomaly import __version__
+
     parser = argparse.ArgumentParser(
         prog="skanomaly",
         description="skanomaly: synthetic-anomaly detectors vs PyOD baselines.",
     )
+    parser.add_argument("--version", action="version", version=f"skanomaly {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     bench = commands.add_parser(
         "bench",
@@ -83,7 +92,13 @@ def build_parser():
         "--data-home",
         default=None,
         help="folder of the data files (ADBench .npz with X, y; series .npz "
-        "with train, test, test_labels)",
+        "with train, test, test_labels); ADBench names not found there are looked up in "
+        "$SKANOMALY_DATA (default ~/skanomaly_data)",
+    )
+    bench.add_argument(
+        "--download",
+        action="store_true",
+        help="download the ADBench data sets named in --datasets that are missing",
     )
     bench.add_argument(
         "--seeds",
@@ -128,7 +143,28 @@ def build_parser():
         "--backend",
         choices=("dask", "ray"),
         default=None,
-        help="joblib backend spreading cells over a cluster",
+        help="dask: spread the cells over a Dask cluster through joblib (ray: no longer "
+        "supported, gives an error)",
+    )
+    bench.add_argument(
+        "--scheduler",
+        default=None,
+        help="address of a running Dask scheduler for --backend dask, e.g. "
+        "tcp://10.0.0.5:8786 (default: start a local cluster)",
+    )
+    bench.add_argument(
+        "--cell-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="stop a cell running longer than this (each cell then runs in its own process; "
+        "recorded as a TimeoutError); default: no limit",
+    )
+    bench.add_argument(
+        "--mix-revisions",
+        action="store_true",
+        help="allow resuming a CSV whose rows were measured by another skanomaly version or "
+        "commit (the report then lists the revisions)",
     )
     bench.add_argument(
         "--torch-threads",
@@ -198,8 +234,12 @@ def _bench(args, parser, command):
     quick = embedded if args.quick is None else args.quick
     seeds = args.seeds if args.seeds is not None else ([0] if embedded else [0, 1, 2])
     stride = args.stride if args.stride is not None else (max(1, args.window // 10) if quick else 1)
+    if args.scheduler is not None and args.backend != "dask":
+        parser.exit(2, "skanomaly bench: error: --scheduler needs --backend dask\n")
     start = time.perf_counter()
+    client = None
     try:
+        client = _dask_client(args.scheduler)
         rows = run_benchmark(
             args.suite,
             detectors=args.detectors,
@@ -207,15 +247,18 @@ def _bench(args, parser, command):
             seeds=seeds,
             out=args.out,
             data_home=args.data_home,
+            download=args.download,
             quick=quick,
             window=args.window,
             stride=stride,
             n_jobs=args.n_jobs,
             backend=args.backend,
+            cell_timeout=args.cell_timeout,
             torch_threads=args.torch_threads or None,
+            mix_revisions=args.mix_revisions,
             progress=not args.no_progress,
         )
-    except (ValueError, TypeError, ImportError) as exc:
+    except (ValueError, TypeError, ImportError, OSError) as exc:
         parser.exit(2, f"skanomaly bench: error: {exc}\n")
     except KeyboardInterrupt:
         print(
@@ -224,6 +267,9 @@ def _bench(args, parser, command):
             file=sys.stderr,
         )
         return 130
+    finally:
+        if client is not None:
+            client.close()
     wall = time.perf_counter() - start
     csv_path = Path(args.out) / f"{args.suite}.csv"
     report = Path(args.report) if args.report else Path(args.out) / f"{args.suite}.md"
@@ -231,7 +277,12 @@ def _bench(args, parser, command):
     if args.suite == "timeseries":
         settings.update(window=args.window, stride=stride)
     written = write_report(
-        rows, report, command=command, settings=settings, plots=not args.no_plots
+        rows,
+        report,
+        command=command,
+        settings=settings,
+        plots=not args.no_plots,
+        mix_revisions=args.mix_revisions,
     )
     print()
     print(summarize(rows))
@@ -248,6 +299,19 @@ def _bench(args, parser, command):
     elif not args.no_plots:
         print("plots skipped: matplotlib is not installed (pip install 'skanomaly[bench]').")
     return 0
+
+
+def _dask_client(address):
+    """A ``distributed.Client`` connected to ``address`` (joblib's Dask backend uses it)."""
+    if address is None:
+        return None
+    try:
+        from distributed import Client
+    except ImportError as exc:
+        raise ImportError(
+            "--scheduler needs dask.distributed: pip install 'skanomaly[distributed]'."
+        ) from exc
+    return Client(address)
 
 
 if __name__ == "__main__":

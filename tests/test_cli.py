@@ -52,3 +52,47 @@ def test_bench_bad_arguments_exit_with_a_message(tmp_path, capsys):
     assert "Unknown detector 'pyod:Nope'" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         cli.main(["bench", "--seeds", "a,b"])
+
+
+def test_version(capsys):
+    import skanomaly
+
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"skanomaly {skanomaly.__version__}"
+
+
+def test_bench_adbench_name_without_data_says_how_to_get_it(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("SKANOMALY_DATA", str(tmp_path / "home"))
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["bench", "--datasets", "thyroid", "--out", str(tmp_path / "out")])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "'thyroid' is not in" in err and "--download" in err
+    assert not (tmp_path / "out" / "tabular.csv").exists()
+
+
+def test_bench_ray_and_scheduler_misuse_are_clear_errors(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["bench", "--backend", "ray", "--out", str(tmp_path)])
+    assert exit_info.value.code == 2
+    assert "backend='ray' is no longer supported" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli.main(["bench", "--scheduler", "tcp://127.0.0.1:1", "--out", str(tmp_path)])
+    assert "--scheduler needs --backend dask" in capsys.readouterr().err
+
+
+def test_bench_resumes_from_a_header_only_csv(tmp_path, capsys):
+    # A kill between writing the header and the first row (#21 item 8).
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "tabular.csv").write_text(",".join(_runner.COLUMNS) + "\n")
+    args = ["bench", "--detectors", "pyod:HBOS", "--datasets", "sklearn_wine", "--out",
+            str(out), "--no-plots", "--no-progress"]
+    assert cli.main(args) == 0
+    assert "1 cells" in capsys.readouterr().out
+    (out / "tabular.csv").write_text("")
+    (out / "tabular.settings.json").unlink()
+    assert cli.main(args) == 0
+    assert (out / "tabular.csv").read_text().count("\n") == 2

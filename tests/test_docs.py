@@ -187,3 +187,89 @@ def test_benchmark_summary_compares_on_shared_datasets(tmp_path):
                      ("AnoRand", {"auroc": pytest.approx(0.7), "aupr": pytest.approx(0.3)}, 1)]
     lines = docs_ext.benchmark_rst(tmp_path, "DHAG")
     assert lines[0] == ".. note::" and "no result for ``DHAG``" in "\n".join(lines)
+
+
+# ------------------------------------------------------------------------ one source of truth
+def test_readme_results_are_generated_from_the_suite_csvs():
+    """README's results paragraph is the text generated from docs/benchmarks/*/*.csv."""
+    pytest.importorskip("scikit_posthocs", reason="rank statistics (extras: bench, dev)")
+    readme = (ROOT / "README.md").read_text()
+    start, end = readme.index(docs_ext.README_START), readme.index(docs_ext.README_END)
+    expected = docs_ext.readme_results(DOCS)
+    assert readme[start:end + len(docs_ext.README_END)] == expected, (
+        "README's results paragraph is stale; regenerate it with: PYTHONPATH=$PWD python -c "
+        "\"import sys; sys.path.insert(0, 'docs/_ext'); import skanomaly_docs; "
+        "skanomaly_docs.write_readme_results('.')\""
+    )
+
+
+def test_suite_numbers_are_not_typed_by_hand_in_detector_pages():
+    """The runner's mean scores appear only where they are generated (directive, pages)."""
+    from skanomaly.benchmark import read_results
+    from skanomaly.benchmark._report import _Table
+
+    typed = {}
+    for suite in docs_ext.load_suites(DOCS):
+        table = _Table(read_results(DOCS / "benchmarks" / suite["csv"]))
+        for det in table.detectors:
+            if det.startswith("pyod:"):
+                continue
+            means = [table.detector_mean(det, m)[0] for m in ("auroc", "aupr")]
+            typed[f"{means[0]:.3f} / {means[1]:.3f}"] = (suite["page"], det)
+    for page in sorted((DOCS / "detectors").glob("*.rst")):
+        text = page.read_text()
+        for pair, where in typed.items():
+            assert pair not in text, f"{page.name} types {where}'s suite means {pair} by hand"
+
+
+def test_suite_pages_are_generated_from_the_csvs(tmp_path):
+    pytest.importorskip("matplotlib")
+    pytest.importorskip("scikit_posthocs")
+    import shutil
+
+    shutil.copytree(DOCS / "benchmarks", tmp_path / "benchmarks",
+                    ignore=shutil.ignore_patterns("generated"))
+    pages = docs_ext.write_benchmark_pages(tmp_path)
+    names = {page.stem for page in pages}
+    assert {"tabular", "timeseries", "timeseries_quick", "genias"} <= names
+    titles = [re.search(r"^(\S.*)\n=+\n", page.read_text(), re.M).group(1) for page in pages]
+    assert len(titles) == len(set(titles)), "two benchmark pages share a navigation title"
+    quick = (tmp_path / "benchmarks" / "generated" / "timeseries_quick.rst").read_text()
+    assert "Settings: quick=True, window=100, stride=10." in quick
+    assert "Friedman chi-square" in quick and "No critical-difference diagram" in quick
+    tabular = (tmp_path / "benchmarks" / "generated" / "tabular.rst").read_text()
+    assert "The critical-difference diagram below" in tabular
+    for page in pages:
+        assert "/work/" not in page.read_text(), f"{page.name} cites a machine's absolute path"
+    # Every detector of a suite CSV is on the detector pages' generated table (no "no result").
+    lines = "\n".join(docs_ext.benchmark_rst(tmp_path / "benchmarks", "GenIAS"))
+    assert "no result" not in lines and "quick=True" in lines
+
+
+def _axes_width_px(png):
+    """Width in pixels of the longest dark horizontal line of a PNG (the axes' frame)."""
+    import matplotlib.image as mpimg
+    import numpy as np
+
+    gray = mpimg.imread(png)[..., :3].mean(axis=2)
+    best = 0
+    for row in gray < 0.3:
+        edges = np.flatnonzero(np.diff(np.r_[0, row.astype(np.int8), 0]))
+        if len(edges):
+            best = max(best, int((edges[1::2] - edges[::2]).max()))
+    return best
+
+
+def test_timeseries_plot_keeps_a_wide_axes_with_long_series_names(tmp_path):
+    """Screenshot-level check of the time-series page's per-data-set plot: long series names
+    (56 characters) once squeezed its axes to about 40 px; they now keep >= 400 px at 110 dpi."""
+    pytest.importorskip("matplotlib")
+    pytest.importorskip("scikit_posthocs")
+    from skanomaly.benchmark import plot_results
+
+    csv_path = DOCS / "benchmarks" / "timeseries_full" / "timeseries.csv"
+    paths = plot_results(csv_path, tmp_path, prefix="ts")
+    datasets_png = next(p for p in paths if p.name == "ts_datasets.png")
+    assert _axes_width_px(datasets_png) >= 400
+    for png in paths:
+        assert _axes_width_px(png) >= 300, png.name

@@ -343,23 +343,57 @@ def md_to_rst(text, *, image_prefix=""):
     return "\n".join(out).rstrip() + "\n"
 
 
-def write_benchmark_pages(srcdir):
-    """Render the benchmark reports into ``benchmarks/generated/`` and list them.
+def load_suites(srcdir):
+    """The runner's suites of ``<srcdir>/benchmarks/suites.json``: CSV, page name, title, intro
+    and the command that reproduces the CSV."""
+    import json
 
-    Two sources: the runner's reports ``<srcdir>/benchmarks/*.md`` (one per suite) and the
-    detector studies ``<repo>/benchmarks/*.md`` written by the per-detector scripts (paper
-    protocols, ablations). Writes one ``.rst`` page per report and ``generated/toc.inc``, the
-    toctrees the committed ``benchmarks/index.rst`` includes (a note where there is none).
+    path = Path(srcdir) / "benchmarks" / "suites.json"
+    return json.loads(path.read_text()) if path.is_file() else []
+
+
+def suite_markdown(srcdir, suite, *, plots=True):
+    """Write ``benchmarks/generated/<page>.md`` (and its plots) from the suite's CSV.
+
+    The page is written by :func:`skanomaly.benchmark.write_report` from the CSV alone (its
+    rows carry their revision and settings): no number on it is typed by hand.
+    """
+    from skanomaly.benchmark import write_report
+
+    bench = Path(srcdir) / "benchmarks"
+    csv_path = bench / suite["csv"]
+    md = bench / "generated" / f"{suite['page']}.md"
+    write_report(csv_path, md, title=suite["title"], command=suite.get("command"), plots=plots)
+    text = md.read_text()
+    # The intro goes under the title, before the generated protocol paragraph.
+    title, _, rest = text.partition("\n\n")
+    text = f"{title}\n\n{suite.get('intro', '')}\n\n{rest}"
+    md.write_text(text)
+    return md
+
+
+def write_benchmark_pages(srcdir):
+    """Render the benchmark pages into ``benchmarks/generated/`` and list them.
+
+    Two sources: the runner's suites (``<srcdir>/benchmarks/suites.json``: each page is
+    generated from its CSV by :func:`suite_markdown`) and the detector studies, Markdown
+    written by the per-detector scripts (``<srcdir>/benchmarks/*.md`` and
+    ``<repo>/benchmarks/*.md``: paper protocols, ablations). Writes one ``.rst`` page per
+    report and ``generated/toc.inc``, the toctrees the committed ``benchmarks/index.rst``
+    includes (a note where there is none).
     """
     srcdir = Path(srcdir)
     bench = srcdir / "benchmarks"
     generated = bench / "generated"
-    # A runner report has its CSV beside it (tabular.md + tabular.csv); other Markdown files in
-    # docs/benchmarks/ and those of <repo>/benchmarks/ are detector studies.
-    local = [(md, "/benchmarks/", f"docs/benchmarks/{md.name}") for md in sorted(bench.glob("*.md"))]
+    generated.mkdir(parents=True, exist_ok=True)
+    suites = load_suites(srcdir)
     sources = {
-        "suite": [item for item in local if item[0].with_suffix(".csv").exists()],
-        "study": [item for item in local if not item[0].with_suffix(".csv").exists()] + [
+        "suite": [
+            (suite_markdown(srcdir, suite), "", f"docs/benchmarks/{suite['csv']}")
+            for suite in suites
+        ],
+        "study": [(md, "/benchmarks/", f"docs/benchmarks/{md.name}")
+                  for md in sorted(bench.glob("*.md"))] + [
             (md, "../../../benchmarks/", f"benchmarks/{md.name}")
             for md in sorted((srcdir.parent / "benchmarks").glob("*.md"))
             if md.stem.lower() != "readme"
@@ -381,7 +415,8 @@ def write_benchmark_pages(srcdir):
             stems.append(stem)
         if kind == "suite":
             toc += ["Suites", "------", "",
-                    "The runner's reports: every detector under the shared protocol.", ""]
+                    "The runner's reports, generated from the CSVs in ``docs/benchmarks/`` when "
+                    "the documentation is built: every detector under the shared protocol.", ""]
         else:
             toc += ["Detector studies", "----------------", "",
                     "Written by each detector's own script (``benchmarks/<detector>.py``: paper protocols,",
@@ -406,7 +441,7 @@ def study_pages(srcdir, detector):
     found = []
     for folder in (srcdir / "benchmarks", srcdir.parent / "benchmarks"):
         for md in sorted(folder.glob("*.md")):
-            if md.stem.lower().startswith(detector.lower()) and not md.with_suffix(".csv").exists():
+            if md.stem.lower().startswith(detector.lower()):
                 found.append(f"/benchmarks/generated/{md.stem}")
     return found
 
@@ -525,10 +560,12 @@ def read_benchmark_csvs(folder):
     import csv
 
     rows = []
-    for path in sorted(Path(folder).glob("*.csv")):
+    for path in sorted(Path(folder).glob("**/*.csv")):
+        if "generated" in path.relative_to(folder).parts:
+            continue
         with open(path, newline="") as handle:
             for row in csv.DictReader(handle):
-                row["_file"] = path.name
+                row["_file"] = path.relative_to(folder).as_posix()
                 rows.append(row)
     return rows
 
@@ -602,14 +639,19 @@ def benchmark_rst(folder, detector):
             "",
         ]
     lines = []
+    pages = {suite["csv"]: suite for suite in load_suites(Path(folder).parent)}
     for (file, suite), (metrics, table) in sorted(summary.items()):
         n = max(count for det, _, count in table if det == detector)
+        page = pages.get(file)
+        where = (f":doc:`{page['title']} </benchmarks/generated/{page['page']}>`" if page
+                 else f"**{suite or file}** suite")
+        settings = _csv_settings(Path(folder) / file)
         lines += [
-            f"**{suite or file}** suite (``{file}``): mean over seeds, then over the {n} data "
-            f"set(s) on which ``{detector}`` has a result; the other rows are averaged over the "
-            "same data sets (their count in the last column). Sorted by "
-            f"{_METRIC_NAMES['vus_pr' if 'vus_pr' in metrics else metrics[0]]}; full tables in "
-            ":doc:`/benchmarks/index`.",
+            f"{where} (``docs/benchmarks/{file}``"
+            + (f"; settings: {settings}" if settings else "") + "): mean over seeds, then over "
+            f"the {n} data set(s) on which ``{detector}`` has a result; the other rows are "
+            "averaged over the same data sets (their count in the last column). Sorted by "
+            f"{_METRIC_NAMES['vus_pr' if 'vus_pr' in metrics else metrics[0]]}.",
             "",
             ".. list-table::",
             "   :header-rows: 1",
@@ -628,6 +670,90 @@ def benchmark_rst(folder, detector):
     return lines
 
 
+README_START = "<!-- results: generated from docs/benchmarks/ by readme_results() -->"
+README_END = "<!-- end of results -->"
+
+
+def _suite_stats(srcdir, page):
+    from skanomaly.benchmark import rank_statistics, read_results
+    from skanomaly.benchmark._report import _headline, _Table
+
+    suite = next(s for s in load_suites(srcdir) if s["page"] == page)
+    csv_path = Path(srcdir) / "benchmarks" / suite["csv"]
+    rows = read_results(csv_path)
+    return suite, csv_path, rows, _Table(rows), rank_statistics(rows), _headline(rows, None)
+
+
+def readme_results(srcdir):
+    """The README's results paragraph, written from the suites' CSVs (so it cannot disagree
+    with the suite pages); ``tests/test_docs.py`` checks that README holds this text."""
+    ours = ("AnoRand", "DHAG", "GenIAS", "ASTER")
+    paragraphs = []
+    for page in ("tabular", "timeseries_quick"):
+        suite, csv_path, rows, table, stats, metric = _suite_stats(srcdir, page)
+        metrics = ["auroc", "aupr"] if metric == "auroc" else ["vus_pr"]
+        names = {"auroc": "AUROC", "aupr": "AUPR", "vus_pr": "VUS-PR"}
+        label = " / ".join(names[m] for m in metrics)
+
+        def means(det, metrics=metrics, table=table):
+            return " / ".join(f"{table.detector_mean(det, m)[0]:.3f}" for m in metrics)
+
+        baselines = [d for d in stats["detectors"] if d.startswith("pyod:")]
+        mine = [d for d in ours if d in table.detectors]
+        if not baselines or not mine:
+            continue
+        best = baselines[0]
+        settings = _csv_settings(csv_path)
+        text = (
+            f"{suite['title'].split(':')[0]} ({len(table.datasets)} data sets, "
+            f"seed{'s' if len(table.seeds) > 1 else ''} {', '.join(map(str, table.seeds))}; "
+            f"{settings}), mean {label}: "
+            + ", ".join(f"{d} {means(d)}" for d in mine)
+            + f"; the best PyOD baseline by average rank, {best.removeprefix('pyod:')}: "
+            f"{means(best)}."
+        )
+        for det in mine:
+            above = [names[m] for m in metrics
+                     if table.detector_mean(det, m)[0] > table.detector_mean(best, m)[0]]
+            if len(metrics) > 1:
+                verdict = ("above it on both" if len(above) == len(metrics) else
+                           f"above it on {above[0]} only" if above else "below it on both")
+            else:
+                verdict = "above it" if above else "below it"
+            same = any(det in g and best in g for g in stats["groups"])
+            text += (
+                f" {det} is {verdict}, and "
+                + ("not significantly different from it" if same else "significantly behind it")
+                + " (Friedman + Nemenyi, alpha = 0.05"
+                + ("" if stats["pvalues"] is not None else ", not computed")
+                + ")."
+            )
+        paragraphs.append(text)
+    body = "\n\n".join(paragraphs)
+    return (
+        f"{README_START}\nMeasured results against PyOD baselines, generated from the runner's "
+        "CSVs in `docs/benchmarks/` (the suite pages of the documentation show every detector, "
+        f"data set and setting):\n\n{body}\n{README_END}"
+    )
+
+
+def write_readme_results(root):
+    """Replace the README's results paragraph by :func:`readme_results`."""
+    readme = Path(root) / "README.md"
+    text = readme.read_text()
+    start, end = text.index(README_START), text.index(README_END) + len(README_END)
+    readme.write_text(text[:start] + readme_results(Path(root) / "docs") + text[end:])
+
+
+def _csv_settings(csv_path):
+    """``quick=False, window=100`` from the rows' settings column or the ``.settings.json``."""
+    from skanomaly.benchmark import read_results
+    from skanomaly.benchmark._report import _recorded_settings
+
+    settings = _recorded_settings(read_results(csv_path), Path(csv_path))
+    return ", ".join(f"{key}={value}" for key, value in (settings or {}).items())
+
+
 def _benchmark_directive():
     from docutils import nodes
     from docutils.statemachine import StringList
@@ -640,7 +766,7 @@ def _benchmark_directive():
 
         def run(self):
             folder = Path(self.env.srcdir) / "benchmarks"
-            for path in folder.glob("*.csv"):
+            for path in folder.glob("**/*.csv"):
                 self.env.note_dependency(str(path))
             lines = benchmark_rst(folder, self.arguments[0])
             studies = study_pages(self.env.srcdir, self.arguments[0])

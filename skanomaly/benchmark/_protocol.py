@@ -35,8 +35,9 @@ def shared_data_dir(path=None):
     ----------
     path : str or path-like, default=None
         Explicit folder. ``None`` uses the ``SKANOMALY_SHARED_DATA`` environment variable,
-        else ``../shared/data`` relative to the working directory (the layout of the
-        project's development checkout).
+        else ``shared/data`` beside the checkout that holds the imported package (the layout
+        of the project's development checkout); never the working directory. Data sets for
+        users live in :func:`~skanomaly.datasets.get_data_home` instead.
 
     Returns
     -------
@@ -50,7 +51,8 @@ def shared_data_dir(path=None):
     True
     """
     if path is None:
-        path = os.environ.get("SKANOMALY_SHARED_DATA", Path.cwd().parent / "shared" / "data")
+        checkout = Path(__file__).resolve().parents[2]
+        path = os.environ.get("SKANOMALY_SHARED_DATA", checkout.parent / "shared" / "data")
     folder = Path(path).expanduser().resolve()
     return folder if folder.is_dir() else None
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import rankdata, studentized_range
 
-from skanomaly.benchmark._runner import read_results
+from skanomaly.benchmark._runner import read_results, revision_label
 
-__all__ = ["plot_results", "summarize", "write_report"]
+__all__ = ["plot_results", "rank_statistics", "summarize", "write_report"]
 
 _METRIC_LABELS = {"auroc": "AUROC", "aupr": "AUPR", "vus_pr": "VUS-PR"}
 
@@ -67,23 +67,32 @@ class _Table:
         values = [v for v in values if math.isfinite(v)]
         return (float(np.mean(values)) if values else math.nan), len(values)
 
-    def average_ranks(self, metric):
-        """Average rank (1 = best) over the data sets where every ranked detector has a value.
+    def score_matrix(self, metric):
+        """Scores (data sets x detectors) on the data sets where every ranked detector has one.
 
-        Detectors without any result (every cell failed) are left out of the ranking.
+        Detectors without any result (every cell failed) are left out.
         """
         ranked = [
             det for det in self.detectors if math.isfinite(self.detector_mean(det, metric)[0])
         ]
-        ranks = {det: math.nan for det in self.detectors}
         complete = []
         for dataset in self.datasets:
             values = [self.mean(dataset, det, metric) for det in ranked]
             if ranked and all(math.isfinite(v) for v in values):
-                complete.append(rankdata(-np.asarray(values)))
-        if complete:
-            ranks.update(zip(ranked, np.mean(complete, axis=0).tolist(), strict=True))
-        return ranks, len(complete)
+                complete.append(values)
+        return ranked, np.asarray(complete, dtype=float).reshape(len(complete), len(ranked))
+
+    def average_ranks(self, metric):
+        """Average rank (1 = best) over the data sets where every ranked detector has a value.
+
+        Detectors without any result (every cell failed) are left out of the ranking (NaN).
+        """
+        ranked, scores = self.score_matrix(metric)
+        ranks = {det: math.nan for det in self.detectors}
+        if len(scores):
+            ranks.update(zip(ranked, _ranks(scores).mean(axis=0).tolist(), strict=True))
+        return ranks, len(scores)
+
 
     def time_sum(self, detector):
         """Fit + score seconds summed over data sets (mean over seeds)."""
@@ -93,6 +102,185 @@ class _Table:
             score = self.mean(dataset, detector, "score_s")
             total += (fit if math.isfinite(fit) else 0.0) + (score if math.isfinite(score) else 0.0)
         return total
+
+
+# A critical-difference diagram is drawn only when the Friedman test has enough data to mean
+# something: at least MIN_DATASETS complete data sets (Demsar 2006 uses the chi-square
+# approximation from N > 10 and k > 5; below that the test has little power), at least
+# MIN_DETECTORS detectors (with two, a sign or Wilcoxon test is the right tool), and a
+# Friedman test that rejects "all detectors rank alike" at alpha.
+MIN_DATASETS = 10
+MIN_DETECTORS = 3
+
+
+def rank_statistics(results, *, metric=None, alpha=0.05):
+    """Friedman test and Nemenyi post-hoc comparison of the detectors' ranks.
+
+    Ranks are computed per data set (1 = best, mean over seeds first) on the data sets where
+    every detector with a result has one. The Friedman test (:func:`scipy.stats.friedmanchisquare`)
+    asks whether all detectors rank alike; the Nemenyi test
+    (:func:`scikit_posthocs.posthoc_nemenyi_friedman`, the ``[bench]`` extra) gives the
+    pairwise p-values, from which the groups of a critical-difference diagram follow:
+    maximal runs of detectors, in rank order, no two of which differ at ``alpha``.
+
+    Parameters
+    ----------
+    results : list of dict, or str or path-like
+        Rows from :func:`run_benchmark` / :func:`read_results`, or a CSV path.
+    metric : {"auroc", "aupr", "vus_pr"}, default=None
+        ``None``: VUS-PR when present (time series), else AUROC.
+    alpha : float, default=0.05
+        Significance level of both tests.
+
+    Returns
+    -------
+    stats : dict
+        ``metric``, ``n_datasets``, ``detectors`` (best average rank first),
+        ``average_ranks`` (dict), ``friedman_statistic``, ``friedman_pvalue`` (NaN when
+        fewer than 2 data sets or 3 detectors), ``critical_difference`` (Nemenyi, in ranks),
+        ``pvalues`` (dict of dicts, Nemenyi; ``None`` without scikit-posthocs), ``groups``
+        (list of lists of detectors), ``diagram`` (whether a critical-difference diagram is
+        meaningful, see the rule below) and ``reason`` (why not, else ``""``).
+
+    Notes
+    -----
+    The diagram is drawn only with at least ``MIN_DATASETS`` = 10 data sets and
+    ``MIN_DETECTORS`` = 3 detectors, and when the Friedman test rejects at ``alpha``: with
+    fewer data sets the critical distance exceeds most rank spreads and the test has little
+    power (Demsar, *Statistical comparisons of classifiers over multiple data sets*, JMLR
+    2006).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skanomaly.benchmark import rank_statistics
+    >>> rng = np.random.default_rng(0)
+    >>> rows = [dict(suite="tabular", dataset=f"d{i}", detector=name, seed=0,
+    ...              auroc=float(base + 0.05 * rng.random()), aupr=float("nan"),
+    ...              vus_pr=float("nan"), fit_s=0.1, score_s=0.1, error="")
+    ...         for i in range(12) for name, base in [("A", 0.9), ("B", 0.8), ("C", 0.79)]]
+    >>> stats = rank_statistics(rows)
+    >>> stats["n_datasets"], stats["detectors"], stats["diagram"]
+    (12, ['A', 'B', 'C'], True)
+    >>> stats["friedman_pvalue"] < 0.05, stats["groups"]
+    (True, [['A'], ['B', 'C']])
+    """
+    rows = _rows(results)
+    metric = _headline(rows, metric) if rows else (metric or "auroc")
+    table = _Table(rows)
+    ranked, scores = table.score_matrix(metric)
+    n, k = scores.shape
+    stats = {
+        "metric": metric,
+        "n_datasets": n,
+        "detectors": [],
+        "average_ranks": {},
+        "friedman_statistic": math.nan,
+        "friedman_pvalue": math.nan,
+        "critical_difference": math.nan,
+        "pvalues": None,
+        "groups": [],
+        "diagram": False,
+        "reason": "",
+        "alpha": alpha,
+    }
+    if n == 0 or k == 0:
+        stats["reason"] = "no data set on which every detector has a result"
+        return stats
+    average = _ranks(scores).mean(axis=0)
+    order = np.argsort(average, kind="stable")
+    stats["detectors"] = [ranked[i] for i in order]
+    stats["average_ranks"] = {ranked[i]: float(average[i]) for i in order}
+    if k < MIN_DETECTORS or n < 2:
+        stats["reason"] = (
+            f"{k} detector(s) on {n} data set(s): the Friedman test needs at least "
+            f"{MIN_DETECTORS} detectors and 2 data sets"
+        )
+        stats["groups"] = [stats["detectors"]]
+        return stats
+    from scipy.stats import friedmanchisquare
+
+    if np.all(scores == scores[:, :1]):
+        statistic, pvalue = 0.0, 1.0  # every data set ties every detector
+    else:
+        statistic, pvalue = friedmanchisquare(*scores.T)
+    stats["friedman_statistic"] = float(statistic)
+    stats["friedman_pvalue"] = float(pvalue)
+    q = studentized_range.ppf(1 - alpha, k, np.inf) / math.sqrt(2)
+    stats["critical_difference"] = float(q * math.sqrt(k * (k + 1) / (6 * n)))
+    try:
+        import scikit_posthocs
+    except ImportError:
+        stats["reason"] = (
+            "scikit-posthocs is not installed (pip install 'skanomaly[bench]') for the "
+            "Nemenyi test"
+        )
+        stats["groups"] = [stats["detectors"]]
+        return stats
+    # posthoc_nemenyi_friedman ranks each block in ascending order; its p-values depend only
+    # on rank differences, so higher-is-better scores give the same p-values.
+    matrix = scikit_posthocs.posthoc_nemenyi_friedman(scores)
+    pvalues = np.asarray(matrix, dtype=float)
+    stats["pvalues"] = {
+        ranked[i]: {ranked[j]: float(pvalues[i, j]) for j in range(k)} for i in range(k)
+    }
+    stats["groups"] = _groups(stats["detectors"], stats["pvalues"], alpha)
+    if n < MIN_DATASETS:
+        stats["reason"] = f"{n} data sets (the rule asks for at least {MIN_DATASETS})"
+    elif pvalue >= alpha:
+        stats["reason"] = (
+            f"the Friedman test does not reject equal ranks (p = {pvalue:.3g} >= {alpha})"
+        )
+    else:
+        stats["diagram"] = True
+    return stats
+
+
+def _groups(ordered, pvalues, alpha):
+    """Maximal runs of detectors (in rank order) with no pair significantly different."""
+    runs = []
+    for start in range(len(ordered)):
+        end = start
+        while end + 1 < len(ordered) and all(
+            pvalues[ordered[i]][ordered[end + 1]] >= alpha for i in range(start, end + 1)
+        ):
+            end += 1
+        if not runs or end > runs[-1][1]:
+            runs.append((start, end))
+    return [ordered[a : b + 1] for a, b in runs]
+
+
+def statistics_text(stats):
+    """Markdown lines describing :func:`rank_statistics`' result."""
+    label = _METRIC_LABELS[stats["metric"]]
+    n, k = stats["n_datasets"], len(stats["detectors"])
+    if not math.isfinite(stats["friedman_pvalue"]):
+        return [f"Rank statistics by {label}: not computed ({stats['reason']})."]
+    lines = [
+        f"Rank statistics by {label} on the {n} data sets where all {k} detectors have a "
+        f"result: Friedman chi-square = {stats['friedman_statistic']:.2f}, "
+        f"p = {stats['friedman_pvalue']:.3g}; Nemenyi critical difference at "
+        f"alpha = {stats['alpha']}: {stats['critical_difference']:.2f} ranks."
+    ]
+    if stats["pvalues"] is not None:
+        groups = "; ".join("{" + ", ".join(group) + "}" for group in stats["groups"])
+        lines.append(
+            f"Groups not significantly different (Nemenyi, alpha = {stats['alpha']}): {groups}."
+        )
+    if stats["diagram"]:
+        lines.append("The critical-difference diagram below draws these groups as bars.")
+    else:
+        lines.append(
+            f"No critical-difference diagram: {stats['reason']}. The diagram is drawn only with "
+            f"at least {MIN_DATASETS} data sets, {MIN_DETECTORS} detectors and a Friedman test "
+            f"that rejects at alpha = {stats['alpha']}."
+        )
+    return [" ".join(lines)]
+
+
+def _ranks(scores):
+    """Rank 1 = highest score in each row (ties share their mean rank)."""
+    return np.vstack([rankdata(-row) for row in scores])
 
 
 def _fmt(value, digits=3):
@@ -194,6 +382,28 @@ def _dataset_table(table, metrics):
     return "\n".join(lines)
 
 
+_PROTOCOL_LINK = {
+    "tabular": "skanomaly.benchmark.tabular_split and evaluate",
+    "timeseries": "skanomaly.benchmark.timeseries_split and evaluate",
+}
+
+
+def _recorded_settings(rows, results):
+    """Settings of the rows (one JSON per row), else of the CSV's ``.settings.json``."""
+    import json
+
+    recorded = {row.get("settings") for row in rows if row.get("settings")}
+    if len(recorded) == 1:
+        return json.loads(recorded.pop())
+    if len(recorded) > 1:
+        return {"mixed": "; ".join(sorted(recorded))}
+    if isinstance(results, (str, Path)):
+        sidecar = Path(results).with_suffix(".settings.json")
+        if sidecar.is_file():
+            return json.loads(sidecar.read_text())
+    return None
+
+
 def _versions():
     names = ("skanomaly", "pyod", "scikit-learn", "torch", "numpy")
     found = []
@@ -209,7 +419,15 @@ def _versions():
 
 
 def write_report(
-    results, path, *, title=None, command=None, settings=None, metric=None, plots=True
+    results,
+    path,
+    *,
+    title=None,
+    command=None,
+    settings=None,
+    metric=None,
+    plots=True,
+    mix_revisions=False,
 ):
     """Write a markdown page (summary, plots, per-data-set table, failures) from a CSV.
 
@@ -224,11 +442,16 @@ def write_report(
     command : str, default=None
         The command that produced the CSV, quoted on the page so it can be rerun.
     settings : dict, default=None
-        Run settings shown on the page (e.g. ``{"quick": False, "window": 100}``).
+        Run settings shown on the page (e.g. ``{"quick": False, "window": 100}``); ``None``
+        uses the settings recorded in the rows (or the CSV's ``.settings.json``).
     metric : {"auroc", "aupr", "vus_pr"}, default=None
         Headline metric (see :func:`summarize`).
     plots : bool, default=True
-        Also draw the plots (needs matplotlib).
+        Also draw the plots (needs matplotlib). They are skipped, with a note, when no cell
+        has a result.
+    mix_revisions : bool, default=False
+        Rows measured by different revisions (package version or git commit) make a
+        ``ValueError`` unless this is True; the page lists the revisions it holds.
 
     Returns
     -------
@@ -247,6 +470,14 @@ def write_report(
     ['wine.md']
     """
     rows = _rows(results)
+    revisions = sorted({revision_label(row) for row in rows})
+    if len(revisions) > 1 and not mix_revisions:
+        raise ValueError(
+            f"The results mix {len(revisions)} revisions ({'; '.join(revisions)}); pass "
+            "mix_revisions=True (skanomaly bench --mix-revisions) to report them together."
+        )
+    if settings is None:
+        settings = _recorded_settings(rows, results)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     table = _Table(rows)
@@ -255,26 +486,32 @@ def write_report(
     suite = ", ".join(table.suites) or "benchmark"
     written = []
     plot_note = ""
-    if plots and rows:
+    has_result = any(_finite(row[headline]) for row in rows)
+    if plots and rows and not has_result:
+        plot_note = "\n_No plots: no cell has a result (see the failed cells)._\n"
+    elif plots and rows:
         try:
             written = plot_results(rows, path.parent, prefix=path.stem, metric=headline)
         except ImportError as exc:
             plot_note = f"\n_Plots skipped: {exc}_\n"
     lines = [f"# {title or f'skanomaly benchmark: {suite} suite'}", ""]
     protocol = (
-        "tabular protocol of PROTOCOL.md: at most 20,000 rows, stratified 70/30 split, "
+        "at most 20,000 rows, stratified 70/30 split, "
         "StandardScaler fitted on the train part, detectors fitted without labels, "
         "AUROC / AUPR on the test part"
         if suite == "tabular"
-        else "time-series protocol of PROTOCOL.md: channels standardised with train "
+        else "channels standardised with train "
         "statistics, detectors fitted on the train part, every test step scored; "
         "detectors of rows or windows run inside TimeSeriesDetector (sliding windows, "
         "window scores mapped to steps by max), PyOD's own time-series detectors take the "
         "raw series; VUS-PR is the headline"
     )
     lines += [
-        f"Protocol: {protocol}. Seeds: {', '.join(map(str, table.seeds))}; each cell below is "
-        f"the mean over seeds. Versions: {_versions()}.",
+        f"Protocol ({_PROTOCOL_LINK[suite if suite in _PROTOCOL_LINK else 'tabular']}): "
+        f"{protocol}. Seeds: "
+        f"{', '.join(map(str, table.seeds))}; each cell below is the mean over seeds.",
+        "",
+        f"Measured by: {'; '.join(revisions) or 'no rows'}. Report written with {_versions()}.",
         "",
     ]
     if settings:
@@ -291,6 +528,8 @@ def write_report(
             "",
         ]
     lines += ["## Summary", "", summarize(rows, metric=metric), ""]
+    if rows:
+        lines += [*statistics_text(rank_statistics(rows, metric=headline)), ""]
     lines += [
         "Means are over data sets (count in the *data sets* column); the average rank "
         "(1 = best) uses only the data sets on which every detector has a result "
@@ -330,8 +569,10 @@ def plot_results(results, folder, *, prefix="benchmark", metric=None):
     * ``<prefix>_datasets.png``: per data set, the score of each detector (strip plot,
       mean over seeds);
     * ``<prefix>_box.png``: per detector, a box plot of its per-data-set scores;
-    * ``<prefix>_ranks.png``: average ranks (1 = best) on a line with the Nemenyi critical
-      difference at alpha = 0.05 (critical-difference diagram style).
+    * ``<prefix>_ranks.png``: a critical-difference diagram (average ranks, Friedman +
+      Nemenyi groups drawn as bars, :func:`rank_statistics`) when the statistics mean
+      something, else the average ranks alone with the reason in the title. Long names are
+      shortened in the middle, and the per-data-set plot widens so its axes keep their width.
 
     Parameters
     ----------
@@ -381,19 +622,19 @@ def plot_results(results, folder, *, prefix="benchmark", metric=None):
     colors = plt.get_cmap("tab20" if len(table.detectors) > 10 else "tab10")
     paths = []
 
-    # Per data set strip plot.
+    # Per data set strip plot: one row per data set, the legend on the right.
     n_sets = len(table.datasets)
-    fig, ax = plt.subplots(figsize=(7, 1.2 + 0.32 * n_sets))
+    fig, ax = plt.subplots(figsize=(8, 1.2 + 0.32 * max(n_sets, 1)))
     for k, det in enumerate(table.detectors):
         values = [table.mean(d, det, metric) for d in table.datasets]
         offset = (k - (len(table.detectors) - 1) / 2) * 0.5 / max(len(table.detectors), 1)
         ax.scatter(values, np.arange(n_sets) + offset, s=18, color=colors(k), label=det, zorder=3)
-    ax.set_yticks(np.arange(n_sets), table.datasets)
+    ax.set_yticks(np.arange(n_sets), [_short(d) for d in table.datasets], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel(f"{label} (mean over seeds)")
     ax.grid(axis="x", alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
-    fig.tight_layout()
+    _keep_axes_wide(fig, ax)
     paths.append(_save(fig, folder / f"{prefix}_datasets.png", plt))
 
     # Box plot per detector, ordered by mean.
@@ -409,43 +650,78 @@ def plot_results(results, folder, *, prefix="benchmark", metric=None):
         for k, det in enumerate(order, start=1):
             jitter = rng.uniform(-0.15, 0.15, size=len(data[det]))
             ax.scatter(k + jitter, data[det], s=10, color="0.3", alpha=0.7, zorder=3)
-        ax.set_xticks(np.arange(1, len(order) + 1), order, rotation=45, ha="right")
+        ax.set_xticks(np.arange(1, len(order) + 1), [_short(d) for d in order], rotation=45,
+                      ha="right")
     ax.set_ylabel(f"{label} per data set")
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     paths.append(_save(fig, folder / f"{prefix}_box.png", plt))
 
-    # Average ranks with the Nemenyi critical difference.
-    ranks, n_complete = table.average_ranks(metric)
-    ranked = sorted((r, d) for d, r in ranks.items() if math.isfinite(r))
-    k = len(ranked)
-    fig, ax = plt.subplots(figsize=(7, 1.6 + 0.28 * len(ranked)))
-    if ranked:
-        for i, (rank, det) in enumerate(ranked):
-            ax.plot([rank, rank], [0, i + 1], color="0.6", lw=0.8)
-            ax.plot(rank, 0, "o", color=colors(table.detectors.index(det)))
-            ax.text(rank, i + 1, f" {det} ({rank:.2f})", va="center", fontsize=8)
-        if k >= 2 and n_complete >= 2:
-            q = studentized_range.ppf(0.95, k, np.inf) / math.sqrt(2)
-            cd = q * math.sqrt(k * (k + 1) / (6 * n_complete))
-            ax.plot([1, 1 + cd], [-0.7, -0.7], color="k", lw=2)
-            ax.text(
-                1 + cd / 2,
-                -0.85,
-                f"CD = {cd:.2f} (Nemenyi, alpha=0.05)",
-                ha="center",
-                va="bottom",
-                fontsize=8,
-            )
-        ax.set_xlim(0.5, k + 0.5)
-        ax.set_ylim(len(ranked) + 1, -2.0)
-    ax.set_yticks([])
-    ax.set_xlabel(f"average rank by {label} (1 = best; {n_complete} data sets)")
-    for side in ("left", "right", "top"):
-        ax.spines[side].set_visible(False)
+    # Average ranks: a critical-difference diagram when the statistics mean something
+    # (see rank_statistics), else the ranks alone with the reason.
+    stats = rank_statistics(rows, metric=metric)
+    ranks = stats["average_ranks"]
+    fig, ax = plt.subplots(figsize=(8, 1.8 + 0.3 * len(ranks)))
+    if stats["diagram"]:
+        import pandas as pd
+        import scikit_posthocs
+
+        names = list(stats["pvalues"])
+        pvalues = pd.DataFrame(
+            [[stats["pvalues"][a][b] for b in names] for a in names], index=names, columns=names
+        )
+        scikit_posthocs.critical_difference_diagram(
+            ranks, pvalues, ax=ax, alpha=stats["alpha"], cd=stats["critical_difference"],
+            label_fmt_left="{label} ({rank:.2f})", label_fmt_right="({rank:.2f}) {label}",
+            label_props={"fontsize": 8},
+        )
+        ax.set_title(
+            f"Average rank by {label} over {stats['n_datasets']} data sets (1 = best); bars: "
+            f"groups not significantly different\n(Friedman p = {stats['friedman_pvalue']:.3g}, "
+            f"Nemenyi CD = {stats['critical_difference']:.2f}, alpha = {stats['alpha']})",
+            fontsize=8,
+        )
+    elif ranks:
+        names = list(ranks)
+        ax.barh(np.arange(len(names)), [ranks[d] for d in names],
+                color=[colors(table.detectors.index(d)) for d in names])
+        ax.set_yticks(np.arange(len(names)), [_short(d) for d in names], fontsize=8)
+        ax.invert_yaxis()
+        ax.set_xlim(0, len(names) + 0.5)
+        ax.set_xlabel(f"average rank by {label} (1 = best; {stats['n_datasets']} data sets)")
+        ax.set_title(f"No critical-difference diagram: {stats['reason']}", fontsize=8, wrap=True)
+        ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
     paths.append(_save(fig, folder / f"{prefix}_ranks.png", plt))
     return paths
+
+
+# Plot labels longer than this are shortened in the middle so that the axes keep their width.
+_MAX_LABEL = 36
+# Width (inches) that the data area of the per-data-set plot keeps, whatever the labels.
+_MIN_AXES_WIDTH = 4.5
+
+
+def _short(name, limit=_MAX_LABEL):
+    """``"nab_realAWSCloudwatch_iio_us-east-1_i-a2eb1cd9_NetworkIn"`` -> ``"nab_realAWS…NetworkIn"``."""
+    if len(name) <= limit:
+        return name
+    head = (limit - 1) // 2
+    return name[:head] + "…" + name[-(limit - 1 - head):]
+
+
+def _keep_axes_wide(fig, ax):
+    """Lay out, then widen the figure until the axes are at least ``_MIN_AXES_WIDTH`` wide.
+
+    Long tick labels and a legend beside the axes would otherwise squeeze the data area.
+    """
+    for _ in range(3):
+        fig.tight_layout()
+        width = ax.get_position().width * fig.get_figwidth()
+        if width >= _MIN_AXES_WIDTH - 0.05:
+            return
+        fig.set_figwidth(fig.get_figwidth() + _MIN_AXES_WIDTH - width)
+    fig.tight_layout()
 
 
 def _save(fig, path, plt):

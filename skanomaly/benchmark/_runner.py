@@ -12,11 +12,15 @@ import functools
 import json
 import math
 import os
+import pickle
+import subprocess
+import sys
+import tempfile
 import warnings
 from pathlib import Path
 
 from skanomaly import metrics as _metrics
-from skanomaly.benchmark._datasets import load_embedded, resolve_datasets
+from skanomaly.benchmark._datasets import InMemory, load_embedded, resolve_datasets
 from skanomaly.benchmark._protocol import evaluate, tabular_split, timeseries_split
 from skanomaly.benchmark._registry import SUITES, check_detector_name, make_detector
 
@@ -33,7 +37,13 @@ COLUMNS = (
     "fit_s",
     "score_s",
     "error",
+    "version",
+    "commit",
+    "settings",
 )
+# The columns of CSVs written before rows recorded their revision and settings; such files
+# are still read (the three columns empty) and rewritten in the new layout when resumed.
+_LEGACY_COLUMNS = COLUMNS[:10]
 _FLOAT_COLUMNS = ("auroc", "aupr", "vus_pr", "fit_s", "score_s")
 
 DEFAULT_DETECTORS = {
@@ -69,12 +79,15 @@ def run_benchmark(
     seeds=(0, 1, 2),
     out="results",
     data_home=None,
+    download=False,
     quick=False,
     window=100,
     stride=1,
     n_jobs=1,
     backend=None,
+    cell_timeout=None,
     torch_threads=None,
+    mix_revisions=False,
     progress=True,
 ):
     """Run the grid data sets x detectors x seeds and append one CSV row per cell.
@@ -82,28 +95,36 @@ def run_benchmark(
     Parameters
     ----------
     suite : {"tabular", "timeseries"}, default="tabular"
-        Protocol of ``PROTOCOL.md``: tabular (subsample to 20,000 rows, stratified 70/30,
-        scaler fitted on train, unlabelled fit, AUROC/AUPR on the test part) or time series
-        (per-channel standardisation with train statistics, fit on the train part, every test
-        step scored; AUROC/AUPR and VUS-PR on point scores).
+        Evaluation protocol (see :mod:`skanomaly.benchmark`): tabular (subsample to 20,000
+        rows, stratified 70/30, scaler fitted on train, unlabelled fit, AUROC/AUPR on the test
+        part) or time series (per-channel standardisation with train statistics, fit on the
+        train part, every test step scored; AUROC/AUPR and VUS-PR on point scores).
     detectors : sequence of str or (str, estimator), default=None
         Registry names (see :func:`list_detectors`: ``"AnoRand"``, ``"pyod:IForest"``, ...)
         or ``(label, estimator)`` pairs (cloned per cell, ``random_state`` set to the seed).
         ``None`` uses ``DEFAULT_DETECTORS[suite]``.
-    datasets : sequence of str, default=None
-        Names of embedded sets, names of ``.npz`` files in ``data_home``, ADBench names, or
-        ``.npz`` paths. ``None`` means every ``.npz`` of ``data_home``, or the embedded sets
-        when ``data_home`` is None.
+    datasets : sequence, default=None
+        Each item is a name (embedded set, ``.npz`` file of ``data_home``, ADBench name), a
+        file path, or in-memory data: ``(name, X, y)`` for the tabular suite, ``(name,
+        train, test, test_labels)`` for the time-series suite. ``None`` means every ``.npz``
+        of ``data_home``, or the embedded sets when ``data_home`` is None. Every data set is
+        checked against the suite before any cell runs.
     seeds : sequence of int, default=(0, 1, 2)
         Seeds of the split and of the detectors.
     out : str or path-like, default="results"
         Folder of the CSV ``<out>/<suite>.csv``. Cells already in it without an error are
         skipped; cells of this grid that failed before are run again (their old row is dropped;
-        failed cells of other detectors, data sets or seeds stay as they are). The
+        failed cells of other detectors, data sets or seeds stay as they are). An empty or
+        header-only CSV (left by an interrupted first write) counts as a new file. The
         settings (``quick``, and ``window``/``stride`` for series) are kept beside it in
-        ``<suite>.settings.json``; resuming with other settings is refused.
+        ``<suite>.settings.json`` and in every row; resuming with other settings is refused.
     data_home : str or path-like, default=None
-        Folder of the data files.
+        Folder of the data files. ADBench names not found there (or when it is None) are
+        looked up in :func:`~skanomaly.datasets.get_data_home` (``SKANOMALY_DATA``, else
+        ``~/skanomaly_data``), never relative to the working directory.
+    download : bool, default=False
+        Download missing ADBench data sets (with :func:`~skanomaly.datasets.load_adbench`)
+        before the grid starts.
     quick : bool, default=False
         Use the registry's fast settings (few epochs).
     window, stride : int, default=100, 1
@@ -111,13 +132,24 @@ def run_benchmark(
     n_jobs : int, default=1
         Cells run in parallel with joblib (``-1``: all cores). Rows are still written by
         this process as cells finish.
-    backend : {"dask", "ray"} or None, default=None
-        joblib backend spreading the cells over a cluster (needs ``dask.distributed`` or
-        ``ray``; for Dask, a ``distributed.Client`` already created is used, else a local
-        one is started).
+    backend : {"dask"} or None, default=None
+        ``"dask"`` spreads the cells over a Dask cluster through joblib's Dask backend (needs
+        ``dask.distributed``, the ``[distributed]`` extra): a ``distributed.Client`` already
+        created in this process is used (``Client("tcp://scheduler:8786")`` for a real
+        cluster), else a local cluster is started for the run. ``"ray"`` is no longer
+        accepted (it was never exercised; a ``ValueError`` says so).
+    cell_timeout : float, default=None
+        Seconds one cell may run; a cell past it is stopped (it runs in its own Python
+        process, killed with its children) and recorded with a ``TimeoutError``. The time
+        includes the process start (about the import time of skanomaly, a few seconds).
+        ``None``: cells run in this process (or joblib's workers) without a limit.
     torch_threads : int, default=None
         ``torch.set_num_threads`` in every cell (also in joblib's workers); ``None`` keeps
         torch's default. Small models on a few cores run fastest with 1.
+    mix_revisions : bool, default=False
+        Every row records the package version and, in a git checkout, the commit (with
+        ``-dirty`` when files differ from it). Resuming a CSV whose rows were measured by
+        another revision is refused unless this is True.
     progress : bool, default=True
         Show a progress bar over the cells of the grid.
 
@@ -135,6 +167,15 @@ def run_benchmark(
     ...                      out=tempfile.mkdtemp(), progress=False)
     >>> [(row["dataset"], row["detector"], row["error"]) for row in rows]
     [('sklearn_wine', 'pyod:HBOS', '')]
+
+    In-memory data, ``(name, X, y)``:
+
+    >>> from skanomaly.datasets import make_anomalies
+    >>> X, y = make_anomalies(300, 4, random_state=0)
+    >>> rows = run_benchmark(detectors=["pyod:HBOS"], datasets=[("mine", X, y)], seeds=[0],
+    ...                      out=tempfile.mkdtemp(), progress=False)
+    >>> rows[0]["dataset"], rows[0]["auroc"] > 0.5
+    ('mine', True)
     """
     if suite not in SUITES:
         raise ValueError(f"suite must be one of {SUITES}; got {suite!r}.")
@@ -161,9 +202,19 @@ def run_benchmark(
     seeds = [int(seed) for seed in seeds]
     if not seeds:
         raise ValueError("seeds is empty; give at least one seed.")
-    if backend not in (None, "dask", "ray"):
-        raise ValueError(f"backend must be 'dask', 'ray' or None; got {backend!r}.")
-    resolved = resolve_datasets(suite, datasets, data_home)
+    if backend == "ray":
+        raise ValueError(
+            "backend='ray' is no longer supported: it was never exercised by the tests. Use "
+            "backend='dask' (pip install 'skanomaly[distributed]') with a Dask cluster, or "
+            "n_jobs for the cores of this machine."
+        )
+    if backend not in (None, "dask"):
+        raise ValueError(f"backend must be 'dask' or None; got {backend!r}.")
+    if cell_timeout is not None and not (
+        isinstance(cell_timeout, (int, float)) and cell_timeout > 0
+    ):
+        raise ValueError(f"cell_timeout must be a positive number of seconds; got {cell_timeout!r}.")
+    resolved = resolve_datasets(suite, datasets, data_home, download=download)
     metrics = ("auroc", "aupr")
     if suite == "timeseries" and callable(getattr(_metrics, "vus_pr", None)):
         metrics += ("vus_pr",)
@@ -179,7 +230,10 @@ def run_benchmark(
         for seed in seeds
         for detector, label in zip(detectors, labels, strict=True)
     ]
-    done = _load_finished(csv_path, {(suite, cell[0], cell[3], cell[4]) for cell in grid})
+    revision = current_revision()
+    done = _load_finished(
+        csv_path, {(suite, cell[0], cell[3], cell[4]) for cell in grid}, revision, mix_revisions
+    )
     todo = [cell for cell in grid if (suite, cell[0], cell[3], cell[4]) not in done]
     common = {
         "suite": suite,
@@ -190,12 +244,49 @@ def run_benchmark(
         "metrics": metrics,
         "torch_threads": torch_threads,
     }
+    stamp = {**revision, "settings": json.dumps(settings, sort_keys=True)}
     with _CsvAppender(csv_path) as appender, _progress_bar(len(todo), suite, progress) as bar:
-        for row in _run_cells(todo, common, n_jobs, backend):
-            appender.write(row)
+        for row in _run_cells(todo, common, n_jobs, backend, cell_timeout):
+            appender.write({**row, **stamp})
             bar.set_postfix_str(f"{row['dataset']} / {row['detector']}", refresh=False)
             bar.update()
     return read_results(csv_path)
+
+
+@functools.lru_cache(maxsize=1)
+def current_revision():
+    """The package version and git commit stamped on every row.
+
+    ``commit`` is the ``HEAD`` of the git checkout that holds the imported package (with
+    ``-dirty`` when tracked files differ from it), or ``""`` for an installed copy or when git
+    is not available.
+    """
+    from skanomaly import __version__
+
+    root = Path(__file__).resolve().parents[2]
+    commit = ""
+    if (root / ".git").exists():
+        try:
+            head = subprocess.run(
+                ["git", "-C", str(root), "rev-parse", "HEAD"],
+                capture_output=True, text=True, timeout=10, check=True,
+            ).stdout.strip()
+            dirty = subprocess.run(
+                ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                capture_output=True, text=True, timeout=10, check=True,
+            ).stdout.strip()
+            commit = head + ("-dirty" if dirty else "")
+        except (OSError, subprocess.SubprocessError):
+            commit = ""
+    return {"version": __version__, "commit": commit}
+
+
+def revision_label(row):
+    """``"skanomaly <version> (<commit>)"`` of a row; ``"unrecorded"`` for legacy rows."""
+    if not row.get("version"):
+        return "unrecorded (written before rows carried their revision)"
+    commit = row.get("commit") or ""
+    return f"skanomaly {row['version']}" + (f" (commit {commit[:12]}{'-dirty' if commit.endswith('-dirty') else ''})" if commit else "")
 
 
 def read_results(path):
@@ -209,33 +300,39 @@ def read_results(path):
     Returns
     -------
     rows : list of dict
-        The last row of each cell (suite, dataset, detector, seed), in file order.
+        The last row of each cell (suite, dataset, detector, seed), in file order, keys
+        ``COLUMNS``. A CSV written before rows recorded ``version``, ``commit`` and
+        ``settings`` is read with those empty; an empty or header-only file has no row.
 
     Examples
     --------
     >>> import tempfile
+    >>> import skanomaly
     >>> from skanomaly.benchmark import read_results, run_benchmark
     >>> folder = tempfile.mkdtemp()
     >>> _ = run_benchmark(detectors=["pyod:HBOS"], datasets=["sklearn_wine"], seeds=[0],
     ...                   out=folder, progress=False)
-    >>> sorted(read_results(f"{folder}/tabular.csv")[0])[:3]
-    ['aupr', 'auroc', 'dataset']
+    >>> row = read_results(f"{folder}/tabular.csv")[0]
+    >>> row["detector"], row["seed"], row["version"] == skanomaly.__version__
+    ('pyod:HBOS', 0, True)
     """
     path = Path(path)
-    if not path.is_file():
+    if not path.is_file() or _is_blank(path):
         return []
     with path.open(newline="") as handle:
         reader = csv.DictReader(handle)
-        if tuple(reader.fieldnames or ()) != COLUMNS:
+        fields = tuple(reader.fieldnames or ())
+        if fields not in (COLUMNS, _LEGACY_COLUMNS):
             raise ValueError(
                 f"{str(path)!r} is not a skanomaly benchmark CSV: expected columns "
                 f"{list(COLUMNS)}, got {reader.fieldnames}. Use another output folder."
             )
         cells = {}
         for raw in reader:
-            if None in raw or raw.get("error") is None:
+            if None in raw or raw.get(fields[-1]) is None:
                 continue  # a line cut by an interrupted write
-            row = dict(raw)
+            row = {column: "" for column in COLUMNS}
+            row.update(raw)
             try:
                 row["seed"] = int(row["seed"])
                 for column in _FLOAT_COLUMNS:
@@ -246,6 +343,16 @@ def read_results(path):
             cells.pop(key, None)
             cells[key] = row
     return list(cells.values())
+
+
+def _is_blank(path):
+    """A CSV with no row: empty, or the header (or part of it) left by an interrupted write."""
+    if path.stat().st_size > 4096:
+        return False
+    text = path.read_text().strip()
+    return not text or (
+        "\n" not in text and (",".join(COLUMNS).startswith(text) or text == ",".join(_LEGACY_COLUMNS))
+    )
 
 
 def _check_settings(csv_path, settings):
@@ -262,17 +369,35 @@ def _check_settings(csv_path, settings):
     settings_path.write_text(json.dumps(settings) + "\n")
 
 
-def _load_finished(csv_path, grid):
+def _load_finished(csv_path, grid, revision, mix_revisions):
     """Finished cells of an earlier run; rewrite the CSV without the failed cells of ``grid``.
 
     Failed cells outside this run's grid (other detectors, data sets or seeds) are kept: they
-    are the record of that earlier run, and this run would not redo them.
+    are the record of that earlier run, and this run would not redo them. Rows of another
+    revision than ``revision`` make a ``ValueError`` unless ``mix_revisions``.
     """
     rows = read_results(csv_path)
     kept = [row for row in rows if not row["error"] or _cell_key(row) not in grid]
-    if len(kept) != len(rows) or (rows and _n_lines(csv_path) != len(rows) + 1):
-        # Failed cells to rerun (and duplicated or cut lines) are dropped: write the kept
-        # rows to a new file and swap it in atomically.
+    if not mix_revisions:
+        others = sorted(
+            {revision_label(row) for row in kept
+             if (row["version"], row["commit"]) != (revision["version"], revision["commit"])}
+        )
+        if others:
+            raise ValueError(
+                f"{str(csv_path)!r} holds cells measured by {', '.join(others)}, not by this "
+                f"{revision_label(revision)}; a report would mix revisions. Use another output "
+                "folder, or pass mix_revisions=True (skanomaly bench --mix-revisions) to add "
+                "to it anyway."
+            )
+    if csv_path.is_file() and (
+        _is_blank(csv_path)
+        or len(kept) != len(rows)
+        or (rows and _n_lines(csv_path) != len(rows) + 1)
+        or (rows and _header(csv_path) != COLUMNS)
+    ):
+        # Failed cells to rerun, duplicated or cut lines, an older column layout, or a blank
+        # file: write the kept rows to a new file and swap it in atomically.
         tmp = csv_path.with_suffix(".csv.tmp")
         with tmp.open("w", newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=COLUMNS)
@@ -281,6 +406,11 @@ def _load_finished(csv_path, grid):
                 writer.writerow(_format_row(row))
         os.replace(tmp, csv_path)
     return {_cell_key(row) for row in kept if not row["error"]}
+
+
+def _header(path):
+    with path.open(newline="") as handle:
+        return tuple(next(csv.reader(handle), ()))
 
 
 def _cell_key(row):
@@ -340,10 +470,14 @@ def _progress_bar(total, suite, enabled):
     )
 
 
-def _run_cells(todo, common, n_jobs, backend):
+def _run_cells(todo, common, n_jobs, backend, cell_timeout=None):
+    if cell_timeout is None:
+        run = _run_cell
+    else:
+        run = functools.partial(_run_cell_in_process, cell_timeout=cell_timeout)
     if n_jobs == 1 and backend is None:
         for cell in todo:
-            yield _run_cell(*cell, **common)
+            yield run(*cell, **common)
         return
     from joblib import Parallel, delayed
 
@@ -351,8 +485,10 @@ def _run_cells(todo, common, n_jobs, backend):
         parallel = Parallel(
             n_jobs=n_jobs,
             return_as="generator_unordered" if backend is None else "generator",
+            # With a time limit every cell is its own process: threads only wait on them.
+            prefer="threads" if cell_timeout is not None and backend is None else None,
         )
-        yield from parallel(delayed(_run_cell)(*cell, **common) for cell in todo)
+        yield from parallel(delayed(run)(*cell, **common) for cell in todo)
 
 
 @contextlib.contextmanager
@@ -362,32 +498,84 @@ def _backend_context(backend):
         return
     from joblib import parallel_config
 
-    if backend == "dask":
-        try:
-            from distributed import Client, get_client
-        except ImportError as exc:
-            raise ImportError(
-                "backend='dask' needs dask.distributed: pip install 'dask[distributed]'."
-            ) from exc
-        try:
-            get_client()
-            client = None
-        except ValueError:
-            client = Client()
-        try:
-            with parallel_config(backend="dask"):
-                yield
-        finally:
-            if client is not None:
-                client.close()
-    else:
-        try:
-            from ray.util.joblib import register_ray
-        except ImportError as exc:
-            raise ImportError("backend='ray' needs ray: pip install 'ray[default]'.") from exc
-        register_ray()
-        with parallel_config(backend="ray"):
+    try:
+        from distributed import Client, get_client
+    except ImportError as exc:
+        raise ImportError(
+            "backend='dask' needs dask.distributed: pip install 'skanomaly[distributed]'."
+        ) from exc
+    try:
+        get_client()
+        client = None
+    except ValueError:
+        client = Client()
+    try:
+        with parallel_config(backend="dask"):
             yield
+    finally:
+        if client is not None:
+            client.close()
+
+
+def _run_cell_in_process(dataset, source, detector, label, seed, *, cell_timeout, **common):
+    """:func:`_run_cell` in a fresh Python process, killed (with its children) past the limit."""
+    root = str(Path(__file__).resolve().parents[2])
+    env = dict(os.environ)
+    # The child imports this very copy of skanomaly (a checkout first, as in this process).
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    with tempfile.TemporaryDirectory(prefix="skanomaly_cell_") as folder:
+        task, result = Path(folder) / "task.pkl", Path(folder) / "row.pkl"
+        task.write_bytes(pickle.dumps(((dataset, source, detector, label, seed), common)))
+        code = "from skanomaly.benchmark._runner import _cell_main; _cell_main()"
+        process = subprocess.Popen(
+            [sys.executable, "-c", code, str(task), str(result)],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=os.name == "posix",
+        )
+        try:
+            _, stderr = process.communicate(timeout=cell_timeout)
+        except subprocess.TimeoutExpired:
+            _kill_tree(process)
+            process.communicate()
+            return _failed_row(
+                dataset, label, seed, common["suite"],
+                f"TimeoutError: the cell ran past cell_timeout={cell_timeout:g} s and was stopped",
+            )
+        if process.returncode != 0 or not result.is_file():
+            last = (stderr or b"").decode(errors="replace").strip().splitlines()[-1:] or [""]
+            return _failed_row(
+                dataset, label, seed, common["suite"],
+                f"ChildProcessError: the cell's process exited with code {process.returncode}"
+                + (f": {last[0]}" if last[0] else ""),
+            )
+        return pickle.loads(result.read_bytes())
+
+
+def _kill_tree(process):
+    if os.name == "posix":
+        import signal
+
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+    else:  # pragma: no cover - Windows has no process groups here
+        process.kill()
+
+
+def _cell_main():
+    """Entry point of a cell's own process (see :func:`_run_cell_in_process`)."""
+    task, result = sys.argv[1], sys.argv[2]
+    cell, common = pickle.loads(Path(task).read_bytes())
+    row = _run_cell(*cell, **common)
+    Path(result).write_bytes(pickle.dumps(row))
+
+
+def _failed_row(dataset, label, seed, suite, error):
+    row = {column: math.nan for column in _FLOAT_COLUMNS}
+    row.update(suite=suite, dataset=dataset, detector=label, seed=seed, error=error[:300])
+    return row
 
 
 def _run_cell(
@@ -410,8 +598,7 @@ def _run_cell(
         import torch
 
         torch.set_num_threads(torch_threads)
-    row = {column: math.nan for column in _FLOAT_COLUMNS}
-    row.update(suite=suite, dataset=dataset, detector=label, seed=seed, error="")
+    row = _failed_row(dataset, label, seed, suite, "")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -448,7 +635,10 @@ def _one_line(exc):
 
 @functools.lru_cache(maxsize=2)
 def _split(suite, dataset, source, seed, data_home):
-    data = load_embedded(dataset) if source == "embedded" else source
+    if isinstance(source, InMemory):
+        data = source.arrays
+    else:
+        data = load_embedded(dataset) if source == "embedded" else source
     if suite == "tabular":
         return tabular_split(data, seed=seed, data_home=data_home)
     return timeseries_split(data, data_home=data_home)

@@ -84,3 +84,11 @@ def test_shared_data_dir_is_optional(tmp_path, monkeypatch):
     monkeypatch.setenv("SKANOMALY_SHARED_DATA", str(tmp_path / "missing"))
     assert shared_data_dir() is None
     assert shared_data_dir(tmp_path) == tmp_path.resolve()
+    # Without the variable the default follows the package's checkout, not the working
+    # directory.
+    monkeypatch.delenv("SKANOMALY_SHARED_DATA")
+    before = shared_data_dir()
+    (tmp_path / "shared" / "data").mkdir(parents=True)
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+    assert shared_data_dir() == before
