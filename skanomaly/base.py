@@ -14,11 +14,13 @@ loss of one batch; multi-stage models override ``_fit_module`` and give one step
 stage to ``_fit_stage``) and ``_score_batch`` (anomaly scores of one batch).
 """
 
+import warnings
 from abc import abstractmethod
 from numbers import Real
 
 import numpy as np
 import torch
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval
 from sklearn_compat.base import _fit_context
 
@@ -138,7 +140,9 @@ validation_scores_, n_epochs_, best_epoch_
             Fitted detector.
         """
         X = self._fit_torch(X, y)
-        self._set_training_scores(self._decision_function(X))
+        scores = self._decision_function(X)
+        self._warn_if_collapsed(X, scores)
+        self._set_training_scores(scores)
         return self
 
     def decision_function(self, X):
@@ -159,6 +163,30 @@ validation_scores_, n_epochs_, best_epoch_
         tags = super().__sklearn_tags__()
         tags.input_tags.three_d_array = True
         return tags
+
+    def _warn_if_collapsed(self, X, scores):
+        """Warn when distinct training samples all get one score: a diverged model (its loss
+        may stay finite, e.g. 5.6e21, so the loop's non-finite guard does not fire) whose
+        ``predict`` would flag none or all of them."""
+        if np.ptp(scores) > 0 or not np.ptp(X.reshape(len(X), -1), axis=0).any():
+            return
+        curve = getattr(self, "loss_curve_", None) or []
+        history = ""
+        if len(curve) == 1:
+            history = f" The training loss was {curve[0]:.4g} at epoch 1 of 1."
+        elif curve:
+            history = (
+                f" The training loss went from {curve[0]:.4g} at epoch 1 to {curve[-1]:.4g} "
+                f"at epoch {len(curve)}."
+            )
+        warnings.warn(
+            f"{type(self).__name__}: all {len(scores)} training samples got the same score "
+            f"({scores[0]:.6g}), so the detector ranks nothing and predict cannot separate "
+            f"them; training has most likely diverged.{history} Lower lr, or standardise X "
+            "(StandardScaler).",
+            ConvergenceWarning,
+            stacklevel=4,  # the user's fit call, through scikit-learn's _fit_context
+        )
 
     def _decision_function(self, X):
         """Score validated ``X`` in chunks sized from a memory budget on accelerators (see

@@ -22,7 +22,7 @@ from skanomaly.timeseries._windows import (
     window_scores_to_points,
     window_start_indices,
 )
-from skanomaly.utils._validation import _ndim
+from skanomaly.utils._validation import _ndim, naming
 
 __all__ = ["TimeSeriesDetector"]
 
@@ -214,6 +214,10 @@ class TimeSeriesDetector(BaseAnomalyDetector):
     # ------------------------------------------------------------------ helpers
     def _check_series(self, X, *, reset):
         """Validate a raw series into a finite float array ``(n_timestamps, n_channels)``."""
+        with naming(self):  # every message names the estimator
+            return self._check_series_unnamed(X, reset=reset)
+
+    def _check_series_unnamed(self, X, *, reset):
         ndim = _ndim(X)
         if ndim == 1:
             n_channels = getattr(self, "n_features_in_", 1)
