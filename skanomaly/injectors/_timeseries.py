@@ -18,6 +18,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.utils._param_validation import Interval
 
+from skanomaly._distortions import distort as _distort
 from skanomaly.injectors._base import BaseInjector, GeneratedAnomalies
 
 __all__ = [
@@ -31,87 +32,23 @@ __all__ = [
 ]
 
 
-# ---------------------------------------------------------------------- segment distortions
-def _spike(segment, scale, rng, magnitude=(3.0, 6.0), **_):
-    """Add a spike of ``magnitude`` channel standard deviations (random sign)."""
-    size = rng.uniform(*magnitude, size=segment.shape[1]) * rng.choice(
-        [-1.0, 1.0], segment.shape[1]
-    )
-    return segment + size * scale
+def _is_real(value):
+    return isinstance(value, Real) and not isinstance(value, bool)
 
 
-def _contextual(segment, scale, rng, magnitude=(1.0, 2.0), **_):
-    """Rescale the segment around its mean and shift its level: values can stay within the
-    global range of the series while breaking the local context."""
-    mean = segment.mean(axis=0)
-    factor = rng.uniform(0.3, 0.6, size=segment.shape[1]) ** rng.choice(
-        [-1.0, 1.0], segment.shape[1]
-    )
-    shift = rng.uniform(*magnitude, size=segment.shape[1]) * rng.choice(
-        [-1.0, 1.0], segment.shape[1]
-    )
-    return mean + factor * (segment - mean) + shift * scale
-
-
-def _seasonal(segment, scale, rng, frequency_factors=(0.5, 2.0), **_):
-    """Change the local frequency: the segment is replayed ``f`` times faster (``f > 1``) or
-    slower (``f < 1``), by linear interpolation of its own values."""
-    length = len(segment)
-    factor = rng.choice(np.asarray(frequency_factors, dtype=float))
-    if length < 2:
-        return segment.copy()
-    position = (np.arange(length) * factor) % (length - 1)
-    base = np.floor(position).astype(int)
-    frac = (position - base)[:, None]
-    upper = np.minimum(base + 1, length - 1)
-    return (1 - frac) * segment[base] + frac * segment[upper]
-
-
-def _trend(segment, scale, rng, magnitude=(2.0, 4.0), **_):
-    """Add a linear ramp reaching ``magnitude`` standard deviations at the segment's end."""
-    ramp = np.linspace(0.0, 1.0, len(segment))[:, None]
-    size = rng.uniform(*magnitude, size=segment.shape[1]) * rng.choice(
-        [-1.0, 1.0], segment.shape[1]
-    )
-    return segment + ramp * size * scale
-
-
-def _shapelet(segment, scale, rng, **_):
-    """Replace the segment's shape by a square wave spanning the same range: the values are
-    ordinary, the basic shape is not."""
-    length = len(segment)
-    low, high = segment.min(axis=0), segment.max(axis=0)
-    amplitude = np.maximum((high - low) / 2, 0.5 * scale)
-    centre = (high + low) / 2
-    n_cycles = rng.integers(1, 4)
-    square = np.sign(np.sin(2 * np.pi * n_cycles * (np.arange(length) + 0.5) / max(length, 1)))
-    return centre + amplitude * square[:, None]
-
-
-def _cut_add_paste(segment, scale, rng, donor=None, magnitude=(0.0, 2.0), **_):
-    """Paste ``donor`` (a segment cut elsewhere) over the segment, plus a random linear trend."""
-    ramp = np.linspace(0.0, 1.0, len(segment))[:, None]
-    size = rng.uniform(*magnitude, size=segment.shape[1]) * rng.choice(
-        [-1.0, 1.0], segment.shape[1]
-    )
-    return donor + ramp * size * scale
-
-
-_DISTORTIONS = {
-    "point": _spike,
-    "contextual": _contextual,
-    "seasonal": _seasonal,
-    "trend": _trend,
-    "shapelet": _shapelet,
-    "cut_add_paste": _cut_add_paste,
-}
-
-
-def _distort(series, kind, start, length, channels, scale, rng, **params):
-    """Distort ``series[start:start + length, channels]`` in place with anomaly ``kind``."""
-    rows = slice(start, start + length)
-    segment = series[rows][:, channels].astype(np.float64)
-    series[rows, channels] = _DISTORTIONS[kind](segment, scale[channels], rng, **params)
+def _check_range(estimator, name, value, *, low, high=math.inf, what, open_low=False):
+    """Check that ``value`` is a ``(low, high)`` tuple inside the given bounds."""
+    ok = len(value) == 2 and all(_is_real(v) and math.isfinite(v) for v in value)
+    if ok:
+        first, second = value
+        ok = (first > low if open_low else first >= low) and first <= second <= high
+    if not ok:
+        bounds = f"{low} {'<' if open_low else '<='} low <= high" + (
+            f" <= {high}" if math.isfinite(high) else ""
+        )
+        raise ValueError(
+            f"{estimator}: {name} must be (low, high) with {bounds} ({what}); got {value!r}."
+        )
 
 
 # ---------------------------------------------------------------------- injectors
@@ -144,23 +81,34 @@ class _WindowInjector(BaseInjector):
     def _distortion_params(self):
         return {}
 
-    def _check_length_range(self):
-        low, high = self.length_range if len(self.length_range) == 2 else (None, None)
-        if low is None or not 0 < low <= high <= 1:
-            raise ValueError(
-                "length_range must be (low, high) with 0 < low <= high <= 1 (fractions of the "
-                f"window length); got {self.length_range!r}."
-            )
-        return low, high
+    def _check_params(self):
+        name = type(self).__name__
+        _check_range(name, "length_range", self.length_range, low=0.0, high=1.0,
+                     what="fractions of the window length", open_low=True)
+        if "magnitude" in self._parameter_constraints:
+            _check_range(name, "magnitude", self.magnitude, low=0.0,
+                         what="channel standard deviations; the sign is drawn at random")
+        if "frequency_factors" in self._parameter_constraints:
+            factors = self.frequency_factors
+            if not (
+                len(factors) > 0
+                and all(_is_real(f) and math.isfinite(f) and f > 0 for f in factors)
+            ):
+                raise ValueError(
+                    f"{name}: frequency_factors must be a non-empty tuple of positive numbers; "
+                    f"got {factors!r}."
+                )
+        return self.length_range
 
     def _generate(self, X, n_anomalies, rng):
-        low, high = self._check_length_range()
+        low, high = self._check_params()
         windows = X[:, :, None] if X.ndim == 2 else X
         n, window, n_channels = windows.shape
         source = rng.integers(0, n, size=n_anomalies)
         out = windows[source].astype(np.float64)
         labels = np.zeros((n_anomalies, window), dtype=np.int8)
-        scale = windows.reshape(-1, n_channels).std(axis=0).astype(np.float64)
+        # float64 statistics: the float32 sum of squares overflows from magnitudes ~1e19 on.
+        scale = windows.reshape(-1, n_channels).std(axis=0, dtype=np.float64)
         scale[scale == 0] = 1.0
         max_channels = max(1, math.ceil(self.channel_fraction * n_channels))
         params = self._distortion_params()

@@ -12,6 +12,7 @@ from torch import nn
 
 from skanomaly.base import BaseDeepDetector
 from skanomaly.nn import MLP
+from skanomaly.utils._validation import flat_size
 
 
 class _AutoEncoderModule(nn.Module):
@@ -35,7 +36,7 @@ class ReferenceAutoEncoder(BaseDeepDetector):
     latent_dim : int, default=8
         Bottleneck width.
     contamination, epochs, batch_size, lr, device, random_state, verbose, early_stopping, \
-validation_fraction, patience
+validation_fraction, patience, torch_threads
         See :class:`~skanomaly.base.BaseDeepDetector`.
     """
 
@@ -60,6 +61,7 @@ validation_fraction, patience
         early_stopping=False,
         validation_fraction=0.1,
         patience=10,
+        torch_threads="auto",
     ):
         super().__init__(
             contamination=contamination,
@@ -72,12 +74,13 @@ validation_fraction, patience
             early_stopping=early_stopping,
             validation_fraction=validation_fraction,
             patience=patience,
+            torch_threads=torch_threads,
         )
         self.hidden_dims = hidden_dims
         self.latent_dim = latent_dim
 
     def _build(self, input_shape):
-        n_inputs = int(torch.tensor(input_shape).prod())
+        n_inputs = flat_size(input_shape)
         return _AutoEncoderModule(n_inputs, self.hidden_dims, self.latent_dim)
 
     def _train_step(self, batch):

@@ -5,6 +5,8 @@ raises one clear ``ValueError``/``TypeError`` that states what was expected and 
 instead of a torch stack trace deep inside a training step.
 """
 
+import contextlib
+import math
 import numbers
 
 import numpy as np
@@ -68,7 +70,40 @@ def check_detector_input(estimator, X, *, reset, ensure_min_samples=2, dtype=np.
     >>> X.dtype, est.n_features_in_, est.input_shape_
     (dtype('float32'), 3, (8, 3))
     """
+    with naming(estimator):
+        return _check_detector_input(estimator, X, reset, ensure_min_samples, dtype)
+
+
+@contextlib.contextmanager
+def naming(estimator):
+    """Prefix the ``ValueError``s raised inside the block with the estimator's name (unless
+    they name it already), so that a message always says which estimator refused the data.
+
+    Examples
+    --------
+    >>> from sklearn.base import BaseEstimator
+    >>> from skanomaly.utils._validation import naming
+    >>> try:
+    ...     with naming(BaseEstimator()):
+    ...         raise ValueError("Complex data not supported")
+    ... except ValueError as exc:
+    ...     print(exc)
+    BaseEstimator: Complex data not supported
+    """
+    try:
+        yield
+    except ValueError as exc:
+        name = type(estimator).__name__
+        if exc.args and isinstance(exc.args[0], str) and name not in exc.args[0]:
+            exc.args = (f"{name}: {exc.args[0]}", *exc.args[1:])
+        raise
+
+
+def _check_detector_input(estimator, X, reset, ensure_min_samples, dtype):
     ndim = _ndim(X)
+    name = type(estimator).__name__
+    if not reset:
+        _check_input_ndim(estimator, ndim)
     if ndim == 3:
         X = check_array(
             X,
@@ -77,11 +112,12 @@ def check_detector_input(estimator, X, *, reset, ensure_min_samples=2, dtype=np.
             ensure_min_samples=ensure_min_samples,
             ensure_all_finite=True,
             input_name="X",
+            estimator=estimator,
         )
         if X.shape[1] == 0 or X.shape[2] == 0:
             raise ValueError(
-                f"Windows need a positive length and at least one channel; got X with shape "
-                f"{X.shape}."
+                f"{name}: windows need a positive length and at least one channel; got X with "
+                f"shape {X.shape}."
             )
         _check_feature_names(estimator, X, reset=reset)
         if reset:
@@ -92,7 +128,7 @@ def check_detector_input(estimator, X, *, reset, ensure_min_samples=2, dtype=np.
         return np.ascontiguousarray(X)
     if ndim > 3:
         raise ValueError(
-            "Expected a 2-D array (n_samples, n_features) or a 3-D array of windows "
+            f"{name} expected a 2-D array (n_samples, n_features) or a 3-D array of windows "
             f"(n_windows, window, n_channels); got an array with {ndim} dimensions."
         )
     X = validate_data(
@@ -108,6 +144,25 @@ def check_detector_input(estimator, X, *, reset, ensure_min_samples=2, dtype=np.
     else:
         _check_input_shape(estimator, X)
     return np.ascontiguousarray(X)
+
+
+def _check_input_ndim(estimator, ndim):
+    """Tabular data for a model fitted on windows (or the reverse) gets a message in terms of
+    windows and channels, not scikit-learn's "expecting <n_channels> features"."""
+    expected = getattr(estimator, "input_shape_", None)
+    if expected is None or ndim not in (2, 3) or ndim - 1 == len(expected):
+        return
+    name = type(estimator).__name__
+    if len(expected) == 2:
+        window, n_channels = expected
+        raise ValueError(
+            f"{name} was fitted on windows of shape (window, n_channels) = {tuple(expected)}; "
+            f"got a 2-D array. Pass windows of shape (n_windows, {window}, {n_channels})."
+        )
+    raise ValueError(
+        f"{name} was fitted on tabular data with {expected[0]} features; got a 3-D array of "
+        f"windows. Pass an array of shape (n_samples, {expected[0]})."
+    )
 
 
 def _check_input_shape(estimator, X):
@@ -255,3 +310,37 @@ def check_layer_widths(widths, name, *, allow_empty=False):
         need = "a tuple of positive ints" + ("" if allow_empty else " (at least one)")
         raise ValueError(f"{name} must be {need}; got {widths!r}.")
     return tuple(int(w) for w in widths)
+
+
+# ---------------------------------------------------------------------- sample shapes
+# One definition of the shape conventions of ``input_shape_`` (set by check_detector_input):
+# ``(n_features,)`` for tabular rows, ``(window, n_channels)`` for windows. Window models read
+# a 2-D array ``(n, d)`` as ``n`` univariate windows of length ``d``.
+def as_windows(X):
+    """``(n, d)`` -> ``(n, d, 1)`` (univariate windows), 3-D unchanged; numpy or torch."""
+    return X[:, :, None] if X.ndim == 2 else X
+
+
+def window_shape(input_shape):
+    """``(window, n_channels)`` of one sample: a 1-D sample is one univariate window."""
+    if len(input_shape) == 1:
+        return int(input_shape[0]), 1
+    return int(input_shape[0]), int(input_shape[1])
+
+
+def flat_size(input_shape):
+    """Number of inputs of one sample flattened into a row (features, or window x channels)."""
+    return math.prod(int(size) for size in input_shape)
+
+
+def seed_unset_random_state(estimator, rng):
+    """Seed ``estimator`` (a clone owned by the caller) from ``rng`` when its ``random_state``
+    is ``None``; a user-set ``random_state`` is kept. Returns ``estimator``.
+
+    Composite estimators (detectors holding an injector or a classifier) use this so that
+    their own ``random_state`` makes the whole fit reproducible without overriding the
+    sub-estimator's seed the user chose.
+    """
+    if estimator.get_params().get("random_state", 0) is None:
+        estimator.set_params(random_state=int(rng.integers(2**31 - 1)))
+    return estimator
