@@ -119,6 +119,10 @@ OVERRIDES = {
         Raises(ValueError, "dimensions"),
         "takes a raw series (T, D), never windows",
     ),
+    ("DetectorSelector", "windows"): (
+        Raises(ValueError, "every one of the 2 candidates failed"),
+        "its candidates decide; the test's PyOD IForests take 2-D rows only",
+    ),
     ("GenIASInjector", "one_row"): (Raises(ValueError, "1 sample"),
                                     "its generator trains on at least two windows"),
     ("GenIASInjector", "beyond_float32"): (

@@ -240,7 +240,8 @@ class DetectorSelector(BaseAnomalyDetector):
         self : object
         """
         del y  # the selection is label-free by construction
-        check_detector_input(self, X, reset=True, dtype=np.float64)
+        # float32 like the deep detectors: values beyond it are rejected up front, clearly.
+        check_detector_input(self, X, reset=True)
         named = self._named_candidates()
         seed = check_random_seed(self.random_state)
         from skanomaly.timeseries import TimeSeriesDetector
@@ -349,7 +350,7 @@ class DetectorSelector(BaseAnomalyDetector):
         scores : ndarray of shape (n_samples,)
         """
         check_is_fitted(self)
-        check_detector_input(self, X, reset=False, ensure_min_samples=1, dtype=np.float64)
+        check_detector_input(self, X, reset=False, ensure_min_samples=1)
         return np.asarray(self.best_estimator_.decision_function(X), dtype=np.float64).ravel()
 
 
