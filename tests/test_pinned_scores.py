@@ -25,7 +25,7 @@ PINNED = Path(__file__).parent / "_pinned" / "scores.json"
 N_PINNED = 8  # scores stored per detector
 CASES = [
     "anorand", "aster_linear", "dhag_tabular", "dhag_windows", "genias",
-    "injection_classifier", "timeseries_dhag",
+    "injection_classifier", "timeseries_dhag", "detector_selector",
 ]
 # Torch estimators that are not detectors: their outputs are pinned too.
 OTHER_CASES = ["deep_svdd_embedding", "genias_injector"]
@@ -57,6 +57,7 @@ def _series():
 
 
 def _cases():
+    from pyod.models.iforest import IForest
     from sklearn.linear_model import LogisticRegression
 
     from skanomaly.detectors import (
@@ -67,6 +68,7 @@ def _cases():
         InjectionClassifier,
     )
     from skanomaly.injectors import GaussianNoiseInjector
+    from skanomaly.model_selection import DetectorSelector
     from skanomaly.timeseries import TimeSeriesDetector
 
     common = dict(random_state=0, device="cpu")
@@ -123,6 +125,20 @@ def _cases():
                 window=8, stride=2,
             ),
             _series,
+        ),
+        # Added after the refactor (issue 16): pins the label-free selection and its winner.
+        "detector_selector": (
+            lambda: DetectorSelector(
+                [
+                    AnoRandDetector(
+                        epochs=2, batch_size=16, mlp_hidden_dims=(8,),
+                        encoder_hidden_dims=(8,), latent_dim=2, **common,
+                    ),
+                    IForest(n_estimators=10, random_state=0),
+                ],
+                random_state=0,
+            ),
+            _tabular,
         ),
     }
 
