@@ -227,25 +227,24 @@ def _import_estimator_class(dotted):
 
 
 def _encode_param(name, value):
-    if isinstance(value, BaseEstimator):
+    """Encode a constructor parameter: estimators (also inside containers) by class and params."""
+    return _encode(name, value, estimators=True)
+
+
+def _encode_fitted(name, value):
+    """Encode a fitted attribute: JSON scalars, devices, containers and small arrays only."""
+    return _encode(name, value, estimators=False)
+
+
+def _encode(name, value, *, estimators):
+    if estimators and isinstance(value, BaseEstimator):
         return {
             "__estimator__": f"{type(value).__module__}.{type(value).__qualname__}",
             "params": {k: _encode_param(k, v) for k, v in value.get_params(deep=False).items()},
         }
-    if isinstance(value, (np.random.RandomState, np.random.Generator)):
+    if estimators and isinstance(value, (np.random.RandomState, np.random.Generator)):
         # The generator has been consumed by fit; the fitted weights carry its effect.
         return None
-    # Containers may hold estimators too, e.g. RandomChoiceInjector(injectors=(...)).
-    if isinstance(value, tuple):
-        return {"__tuple__": [_encode_param(name, v) for v in value]}
-    if isinstance(value, list):
-        return [_encode_param(name, v) for v in value]
-    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
-        return {"__dict__": {k: _encode_param(name, v) for k, v in value.items()}}
-    return _encode_fitted(name, value)
-
-
-def _encode_fitted(name, value):
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, numbers.Integral):
@@ -254,12 +253,15 @@ def _encode_fitted(name, value):
         return float(value)
     if isinstance(value, torch.device):
         return {"__device__": str(value)}
+    # Containers may hold estimators too, e.g. RandomChoiceInjector(injectors=(...)).
     if isinstance(value, tuple):
-        return {"__tuple__": [_encode_fitted(name, v) for v in value]}
+        return {"__tuple__": [_encode(name, v, estimators=estimators) for v in value]}
     if isinstance(value, list):
-        return [_encode_fitted(name, v) for v in value]
+        return [_encode(name, v, estimators=estimators) for v in value]
     if isinstance(value, dict) and all(isinstance(k, str) for k in value):
-        return {"__dict__": {k: _encode_fitted(name, v) for k, v in value.items()}}
+        return {
+            "__dict__": {k: _encode(name, v, estimators=estimators) for k, v in value.items()}
+        }
     if isinstance(value, np.ndarray):
         return {"__ndarray__": value.tolist(), "dtype": str(value.dtype)}
     raise TypeError(
