@@ -3,19 +3,31 @@
 Every detector follows PyOD's contract (``decision_function`` higher = more anomalous,
 ``predict`` 0/1, ``threshold_``, ``labels_``, ``decision_scores_``) and scikit-learn's rules
 (``get_params``/``set_params``, ``clone``, Pipelines, ``GridSearchCV``).
+
+Subpackages and the names below load on first use: ``import skanomaly.metrics`` does not
+import torch.
 """
 
-from skanomaly import datasets, detectors, injectors, metrics, pipeline, timeseries
+from skanomaly import _lazy
 from skanomaly._version import __version__
-from skanomaly.base import BaseDeepDetector
-from skanomaly.detectors import (
-    AnoRandDetector,
-    ASTERDetector,
-    DHAGDetector,
-    GenIASDetector,
-    InjectionClassifier,
-)
-from skanomaly.injectors import BaseInjector, GenIASInjector
+
+_LAZY = {
+    "ASTERDetector": "skanomaly.detectors",
+    "AnoRandDetector": "skanomaly.detectors",
+    "BaseDeepDetector": "skanomaly.base",
+    "BaseInjector": "skanomaly.injectors",
+    "DHAGDetector": "skanomaly.detectors",
+    "GenIASDetector": "skanomaly.detectors",
+    "GenIASInjector": "skanomaly.injectors",
+    "InjectionClassifier": "skanomaly.detectors",
+    "datasets": None,
+    "detectors": None,
+    "injectors": None,
+    "metrics": None,
+    "pipeline": None,
+    "timeseries": None,
+}
+__getattr__, __dir__ = _lazy.attach(__name__, _LAZY)
 
 __all__ = [
     "ASTERDetector",

@@ -75,8 +75,8 @@ def test_model_trained_on_cuda_unpickles_on_cpu_only_machine(tabular_data):
 def test_getstate_moves_accelerator_tensors_to_cpu(tabular_data):
     detector = _detector(device="cpu").fit(tabular_data[0])
     with (
-        mock.patch("skanomaly.base._on_accelerator", return_value=True),
-        mock.patch("skanomaly.base._cpu_copy", side_effect=lambda v: ("cpu-copy", v)) as copy,
+        mock.patch("skanomaly._persistence._on_accelerator", return_value=True),
+        mock.patch("skanomaly._persistence._cpu_copy", side_effect=lambda v: ("cpu-copy", v)) as copy,
     ):
         state = detector.__getstate__()
     assert state["module_"][0] == "cpu-copy"
@@ -169,7 +169,7 @@ def test_early_stopping_restores_best_weights(tabular_data):
     # The kept weights are the best epoch's: re-evaluating the held-out rows gives its loss.
     rng = np.random.default_rng(0)
     _, valid = detector._split_validation((X.astype(np.float32),), rng)
-    assert detector._evaluate(valid) == pytest.approx(min(detector.validation_scores_), rel=1e-5)
+    assert detector._evaluate(detector._train_step, valid) == pytest.approx(min(detector.validation_scores_), rel=1e-5)
 
 
 def test_verbose_shows_a_progress_bar(tabular_data, capsys):

@@ -5,7 +5,7 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils import check_random_state
 
-from skanomaly.injectors._timeseries import _distort
+from skanomaly._distortions import distort
 
 __all__ = ["make_timeseries_anomalies"]
 
@@ -132,6 +132,6 @@ def make_timeseries_anomalies(
         start = i * slot + int(rng.integers(1, slot - length))
         n_affected = int(rng.integers(1, n_channels + 1))
         channels = np.sort(rng.choice(n_channels, n_affected, replace=False))
-        _distort(X_test, kind, start, length, channels, scale, rng)
+        distort(X_test, kind, start, length, channels, scale, rng)
         y_test[start : start + length] = 1
     return X_train, X_test, y_test

@@ -14,7 +14,7 @@ from skanomaly.base import BaseDeepDetector
 from skanomaly.injectors import SMOTENoiseInjector
 from skanomaly.nn import MLP
 from skanomaly.utils._params import NestedDefaultsMixin
-from skanomaly.utils._validation import check_layer_widths
+from skanomaly.utils._validation import check_layer_widths, flat_size, seed_unset_random_state
 
 __all__ = ["AnoRandDetector"]
 
@@ -129,18 +129,9 @@ class AnoRandDetector(NestedDefaultsMixin, BaseDeepDetector):
         supervised mode) and ``"standardized_reconstruction"`` otherwise. Both blocks are
         always trained jointly (Eq. 4) and every score's statistics are fitted, so the
         choice can change after ``fit`` (``set_params``).
-        The unsupervised default deviates from the paper twice. Eq. 7 gives the ND block
-        most of the weight (``alpha_`` ~ 0.7-0.95, because ``y_AE >= 0.5`` while ``y_mlp``
-        is small), and on contaminated data the ND block is the weaker one: on the
-        development suites of ``benchmarks/anorand_defaults.py`` (never the benchmark's
-        ADBench sets), with the default ``contamination_handling``, the AE block averaged
-        0.976 AUROC / 0.901 AUPR (synthetic suite) and 0.659 / 0.222 (digits and iris
-        suite), the fused score 0.947 / 0.792 and 0.590 / 0.156. Standardising the
-        residuals (the diagonal form of the residual Mahalanobis distance of [3]_) then
-        beat ``y_AE`` on all three development suites, seeds 0-5 of the same fits:
-        sensors 0.801 / 0.396 vs 0.796 / 0.388, synthetic 0.976 / 0.885 vs 0.975 / 0.883,
-        digits and iris 0.666 / 0.206 vs 0.658 / 0.201. On the ADBench sets the two are
-        level (see Notes).
+        The unsupervised default deviates from the paper (Eq. 7 gives the weaker ND block
+        most of the weight on contaminated data); why, with the measurements, is on the
+        :ref:`AnoRand page <anorand>` ("Where we deviate, and why").
     contamination_handling : {"relabel", "soft", "ignore", "none"}, default="relabel"
         What unsupervised training does with the rows it suspects to be real anomalies:
         in every batch, the ``int(exposure_ratio * n)`` of its ``n`` unlabelled rows whose
@@ -148,19 +139,13 @@ class AnoRandDetector(NestedDefaultsMixin, BaseDeepDetector):
         ||x - x_hat||``: both blocks vote) get the anomaly loss (``"relabel"``, the hard
         variant of latent outlier exposure [2]_), half of each loss (``"soft"``) or no loss
         (``"ignore"``); ``"none"`` keeps every training row labelled normal (the paper).
-        Ignored when ``semi_supervised=True`` (the labels are known). Chosen on the
-        development suites of ``benchmarks/anorand_defaults.py``: ``"relabel"`` and
-        ``"ignore"`` tie for the AE block and beat ``"none"`` on the synthetic suite
-        (0.976 / 0.901 and 0.975 / 0.906 vs 0.925 / 0.763; all ~0.66 / 0.22 on digits and
-        iris), and ``"relabel"`` is the one that repairs the ND block and the fused score
-        (fused 0.947 / 0.792 vs 0.912 / 0.749 ignore, 0.791 / 0.523 none; digits and iris
-        0.590 / 0.156 vs 0.523 / 0.134 and 0.483 / 0.107).
+        Ignored when ``semi_supervised=True`` (the labels are known). Chosen on development
+        data, never on benchmark test labels (:ref:`AnoRand page <anorand>`).
     exposure_ratio : float in [0, 0.5], default=0.1
         Share of each batch's unlabelled rows that ``contamination_handling`` exposes: an
         upper guess of the training data's contamination. When the contamination is known,
         about twice it works best: exposing too few rows costs more than exposing too many
-        (on the development suites of ``benchmarks/anorand_results.md``, twice the true
-        share beat the true share, and the fixed 0.1 wherever the two differ).
+        (``benchmarks/anorand_results.md``, section 4d).
         Kept apart from ``contamination``, which in skanomaly only moves ``threshold_``
         and never the scores.
     contamination : float in (0, 0.5], default=0.1
@@ -171,24 +156,14 @@ class AnoRandDetector(NestedDefaultsMixin, BaseDeepDetector):
     batch_size : int, default=128
         Rows per step (the paper's value).
     lr : float, default=1e-3
-        Adam learning rate. The paper uses 1e-4 for 200 epochs; with the CPU default of 50
-        epochs, 1e-4 leaves the ND block barely trained (its scores then rank anomalies
-        *below* normal rows on contaminated data), so the default is 1e-3, chosen on the
-        held-out synthetic check ``benchmarks/anorand_defaults.py``. ``lr=1e-4, epochs=200``
-        is the paper's setting.
-    device : {"auto", "cpu", "cuda", "cuda:N", "mps"}, default="auto"
-        Where to train and score; resolved into ``device_``.
-    random_state : int, RandomState instance or None, default=None
-        Seeds weights, shuffling and the injected anomalies.
-    verbose : int, default=0
-        1 shows a progress bar.
+        Adam learning rate. The paper uses 1e-4 for 200 epochs, which leaves the ND block
+        barely trained with the CPU default of 50 epochs; 1e-3 was chosen on a held-out
+        synthetic check. ``lr=1e-4, epochs=200`` is the paper's setting.
+    device, random_state, verbose, validation_fraction, patience
+        See :class:`~skanomaly.base.BaseDeepDetector`.
     early_stopping : bool, default=False
         Stop on the loss of held-out rows (synthetic labels only, unless
-        ``semi_supervised=True``).
-    validation_fraction : float in (0, 1), default=0.1
-        Held-out share of the augmented rows when ``early_stopping=True``.
-    patience : int, default=10
-        Epochs without validation improvement before stopping.
+        ``semi_supervised=True``); ``validation_fraction`` is a share of the augmented rows.
 
     Attributes
     ----------
@@ -210,24 +185,9 @@ class AnoRandDetector(NestedDefaultsMixin, BaseDeepDetector):
         standardised score.
     n_injected_ : int
         Synthetic anomalies added to the training data.
-    module_ : torch.nn.Module
-        The trained network.
-    device_ : torch.device
-        Device of the network.
-    n_features_in_ : int
-        Number of features (tabular) or channels (windows).
-    input_shape_ : tuple of int
-        Shape of one sample.
-    feature_names_in_ : ndarray of str
-        Column names, when ``X`` was a DataFrame with string column names.
-    loss_curve_ : list of float
-        Mean training loss per epoch.
-    validation_scores_ : list of float
-        Validation loss per epoch (``early_stopping=True`` only).
-    n_epochs_ : int
-        Epochs run.
-    best_epoch_ : int
-        Epoch whose weights were kept.
+    module_, device_, n_features_in_, input_shape_, feature_names_in_, loss_curve_, \
+validation_scores_, n_epochs_, best_epoch_
+        See :class:`~skanomaly.base.BaseDeepDetector`.
 
     See Also
     --------
@@ -236,14 +196,9 @@ class AnoRandDetector(NestedDefaultsMixin, BaseDeepDetector):
 
     Notes
     -----
-    Measured on the 31 ADBench sets of the project (unsupervised protocol, 3 seeds, see
-    ``benchmarks/anorand_results.md``): default score 0.797 AUROC / 0.423 AUPR on average,
-    from the same fits the AE block's ``y_AE`` 0.800 / 0.421 and the paper's fused score
-    0.778 / 0.402; PyOD's IForest 0.789 / 0.432. Trained as printed
-    (``contamination_handling="none"``): ``y_AE`` 0.761 / 0.324 and fused 0.548 / 0.197
-    (measured before the standardised score existed), because the ND block then learns the
-    training part's real anomalies as normal. Semi-supervised
-    (``y`` given), the fused score is the strong one.
+    Benchmark results (31 ADBench sets, unsupervised protocol) and the development-suite
+    measurements behind the defaults are on the :ref:`AnoRand page <anorand>` and in
+    ``benchmarks/anorand_results.md``.
 
     References
     ----------
@@ -357,9 +312,8 @@ class AnoRandDetector(NestedDefaultsMixin, BaseDeepDetector):
         check_layer_widths(self.mlp_hidden_dims, "mlp_hidden_dims")
         check_layer_widths(self.encoder_hidden_dims, "encoder_hidden_dims")
         injector = SMOTENoiseInjector() if self.injector is None else clone(self.injector)
-        if "random_state" in injector.get_params() and injector.random_state is None:
-            # A learned injector's own fit then follows the detector's seed too.
-            injector.set_params(random_state=int(rng.integers(2**31 - 1)))
+        # A learned injector's own fit then follows the detector's seed too.
+        seed_unset_random_state(injector, rng)
         labels = np.zeros(len(X), dtype=np.float32) if y is None else y
         normal = X[labels == 0]
         if len(normal) == 0:
@@ -372,7 +326,7 @@ class AnoRandDetector(NestedDefaultsMixin, BaseDeepDetector):
         return X_aug, y_aug.astype(np.float32)
 
     def _build(self, input_shape):
-        n_inputs = math.prod(input_shape)
+        n_inputs = flat_size(input_shape)
         return _AnoRandModule(
             n_inputs, self.mlp_hidden_dims, self.encoder_hidden_dims, self.latent_dim
         )
@@ -435,16 +389,14 @@ class AnoRandDetector(NestedDefaultsMixin, BaseDeepDetector):
         # probabilities (Eq. 7) and each feature's RMS residual (the standardised score).
         X, y = arrays
         normal = X[y == 0]
-        y_ae, y_mlp, squared_residuals = [], [], 0.0
-        self.module_.eval()
-        with torch.no_grad():
-            for start in range(0, len(normal), self._score_batch_size):
-                (batch,) = self._to_tensors([normal[start : start + self._score_batch_size]])
-                logit, residual = self._float64_forward(batch)
-                ae, mlp = _block_probabilities(logit, residual)
-                y_ae.append(ae.cpu())
-                y_mlp.append(mlp.cpu())
-                squared_residuals = squared_residuals + residual.square().sum(dim=0).cpu()
+
+        def block_outputs(batch):
+            logit, residual = self._float64_forward(batch)
+            ae, mlp = _block_probabilities(logit, residual)
+            return ae.cpu(), mlp.cpu(), residual.square().sum(dim=0).cpu()
+
+        y_ae, y_mlp, squared = zip(*self._map_batches(block_outputs, normal), strict=True)
+        squared_residuals = sum(squared, 0.0)
         self.q3_ae_ = float(np.quantile(torch.cat(y_ae).numpy(), 0.75))
         self.q3_mlp_ = float(np.quantile(torch.cat(y_mlp).numpy(), 0.75))
         self.alpha_ = self.q3_ae_ / (self.q3_mlp_ + self.q3_ae_)

@@ -13,6 +13,7 @@ from torch.nn import functional as F
 
 from skanomaly.base import BaseDeepDetector
 from skanomaly.nn import SinusoidalPositionalEncoding, grad_reverse
+from skanomaly.utils._validation import as_windows, window_shape
 
 __all__ = ["ASTERDetector"]
 
@@ -189,14 +190,18 @@ loss_curve_, n_epochs_, best_epoch_
       extractor (adapters, LoRA) learns only from the normal windows' classification; the
       generator only from the reversed gradient.
 
-    The text we have lost the symbols of Alg. 2; we read "pseudo-anomalies in the latent
-    space that the LLM enriches" as the perturbator working on ``F``'s features, which is
-    the reading under which every stop-gradient of App. 0.D is a plain zero scaling.
+    The perturbator works on ``F``'s features (the paper's "pseudo-anomalies in the latent
+    space that the LLM enriches"): under that reading every stop-gradient of App. 0.D is a
+    plain zero scaling.
 
     Deviations: the paper trains with SGD at a fixed learning rate (``optimizer="sgd"``); the
-    default here is Adam, which needs far fewer epochs (the paper's learning rate, epochs,
-    window size and depth are not given in the text we have). The score is the classifier
-    logit (monotone in the paper's probability).
+    default here is Adam, which needs far fewer epochs. The paper does not state its learning
+    rate, epochs, window size or depth. The score is the classifier logit (monotone in the
+    paper's probability).
+
+    Persistence: ``save`` stores the fine-tuned backbone's weights with ``module_``, but a
+    backbone *object* cannot go into the JSON parameters: ``save`` then raises ``TypeError``;
+    pickle the detector instead, or pass the backbone as a local path.
 
     References
     ----------
@@ -294,7 +299,7 @@ loss_curve_, n_epochs_, best_epoch_
             raise ValueError(
                 f"d_model={self.d_model} must be divisible by n_heads={self.n_heads}."
             )
-        window, n_channels = _window_shape(input_shape)
+        window, n_channels = window_shape(input_shape)
         sizes = (self.d_model, self.latent_dim, self.n_heads, self.n_layers,
                  self.dim_feedforward, self.dropout)
         if self.backbone is None:
@@ -344,7 +349,7 @@ loss_curve_, n_epochs_, best_epoch_
         return losses["elbo"] + losses["classification"]
 
     def _score_batch(self, X):
-        return self.module_(_as_windows(X))
+        return self.module_(as_windows(X))
 
     # ------------------------------------------------------------------ ASTER's objective
     def _losses(self, X):
@@ -355,7 +360,7 @@ loss_curve_, n_epochs_, best_epoch_
         (their mean over all windows).
         """
         module = self.module_
-        features = module.features(_as_windows(X))
+        features = module.features(as_windows(X))
         # Stop-gradient (Alg. 2 L-4): the perturbator sees the features but does not train
         # the feature extractor, which learns only from classifying normal windows.
         target = features.detach()
@@ -382,11 +387,8 @@ loss_curve_, n_epochs_, best_epoch_
         }
 
     # ------------------------------------------------------------------ persistence
-    def save(self, path):
-        """Save the fitted detector to the folder ``path`` (see
-        :meth:`~skanomaly.base.BaseDeepDetector.save`).
-
-        The fine-tuned backbone's weights are part of ``module_`` and are saved. The
+    def _check_savable(self):
+        """``save`` stores the fine-tuned backbone's weights (part of ``module_``), but the
         ``backbone`` parameter itself must be ``None`` or a local path (``str``): a backbone
         *object* cannot go into the JSON parameters, so ``save`` raises ``TypeError``; pickle
         the detector (``joblib.dump``) instead, or pass the backbone as a path.
@@ -398,15 +400,3 @@ loss_curve_, n_epochs_, best_epoch_
                 "detector (joblib.dump / pickle.dump) instead, or give the backbone as a "
                 "local path (str) from save_pretrained."
             )
-        return super().save(path)
-
-
-def _window_shape(input_shape):
-    """``(window, n_channels)`` of a sample: 2-D rows are univariate windows."""
-    if len(input_shape) == 1:
-        return int(input_shape[0]), 1
-    return int(input_shape[0]), int(input_shape[1])
-
-
-def _as_windows(X):
-    return X.unsqueeze(-1) if X.dim() == 2 else X

@@ -18,7 +18,7 @@ from torch.nn import functional as F
 
 from skanomaly.base import BaseDeepDetector
 from skanomaly.nn import MLP, TemporalConvNet
-from skanomaly.utils._validation import check_layer_widths
+from skanomaly.utils._validation import check_layer_widths, flat_size
 
 __all__ = ["DHAGDetector"]
 
@@ -86,12 +86,9 @@ class _DHAGNetwork(nn.Module):
             self.encoder = _MLPEncoder(input_shape[0], hidden_dims)
         else:
             self.encoder = _TemporalEncoder(input_shape[1], hidden_dims)
-        n_inputs = 1
-        for size in input_shape:
-            n_inputs *= size
         latent = self.encoder.out_features
         self.perturbators = nn.ModuleList(
-            _Perturbator(n_inputs, perturbator_dims, latent) for _ in range(n_perturbators)
+            _Perturbator(flat_size(input_shape), perturbator_dims, latent) for _ in range(n_perturbators)
         )
         self.discriminator = _Discriminator(latent, discriminator_dims)
 

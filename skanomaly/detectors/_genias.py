@@ -8,7 +8,9 @@ neighbours in that representation; the anomaly score is ``1 - P(majority class)`
 ``head="classifier"`` instead trains one discriminator of normal vs generated windows.
 """
 
+from functools import partial
 from numbers import Integral, Real
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -19,7 +21,12 @@ from torch.nn import functional as F
 
 from skanomaly.base import BaseDeepDetector
 from skanomaly.injectors import GenIASInjector
-from skanomaly.utils._validation import check_layer_widths
+from skanomaly.utils._validation import (
+    as_windows,
+    check_layer_widths,
+    seed_unset_random_state,
+    window_shape,
+)
 
 __all__ = ["GenIASDetector"]
 
@@ -290,31 +297,25 @@ loss_curve_, validation_scores_, n_epochs_, best_epoch_
     # ------------------------------------------------------------------ hooks
     def _build(self, input_shape):
         check_layer_widths(self.hidden_channels, "hidden_channels")
-        n_channels = input_shape[1] if len(input_shape) == 2 else 1
+        n_channels = window_shape(input_shape)[1]
         n_outputs = self.n_classes if self.head == "carla" else 1
-        module = _GenIASNet(n_channels, tuple(self.hidden_channels), self.embedding_dim, n_outputs)
-        if hasattr(self, "_channel_stats"):
-            mean, std = self._channel_stats
-            module.mean.copy_(torch.from_numpy(mean))
-            module.std.copy_(torch.from_numpy(std))
-        return module
+        return _GenIASNet(n_channels, tuple(self.hidden_channels), self.embedding_dim, n_outputs)
 
     def _prepare_training_data(self, X, y, rng):
-        windows = _as_windows(X)
+        """Windows, their generated anomalies, the channel statistics and the index arrays
+        the stages draw batches from (everything ``_fit_module`` needs, nothing on ``self``)."""
+        windows = as_windows(X)
         mean = windows.mean(axis=(0, 1), dtype=np.float64)
         std = windows.std(axis=(0, 1), dtype=np.float64)
         std[~(std > 1e-12)] = 1.0
-        self._channel_stats = (mean.astype(np.float32), std.astype(np.float32))
-        normalised = ((windows - self._channel_stats[0]) / self._channel_stats[1]).astype(
-            np.float32
-        )
+        mean, std = mean.astype(np.float32), std.astype(np.float32)
+        normalised = ((windows - mean) / std).astype(np.float32)
         injector = (
             GenIASInjector(epochs=self.injector_epochs, device=self.device)
             if self.injector is None
             else clone(self.injector)
         )
-        if "random_state" in injector.get_params():
-            injector.set_params(random_state=int(rng.integers(0, 2**31 - 1)))
+        seed_unset_random_state(injector, rng)
         # Only the anomalies are kept: the fitted injector is discarded after fit (it would
         # not survive save/load, and scoring does not need it).
         generated = injector.fit(normalised)._generate_checked(normalised, len(normalised), rng)
@@ -323,74 +324,77 @@ loss_curve_, validation_scores_, n_epochs_, best_epoch_
         source = np.where(source >= 0, source, rng.integers(0, len(normalised), len(source)))
         n = len(normalised)
         # The network normalises its input itself: keep raw-scale windows in the bank.
-        raw_negatives = negatives * self._channel_stats[1] + self._channel_stats[0]
-        self._windows = torch.from_numpy(np.ascontiguousarray(windows, dtype=np.float32))
-        self._negatives = torch.from_numpy(np.ascontiguousarray(raw_negatives, np.float32))
+        raw_negatives = negatives * std + mean
+        data = _TrainingData(
+            windows=torch.from_numpy(np.ascontiguousarray(windows, dtype=np.float32)),
+            negatives=torch.from_numpy(np.ascontiguousarray(raw_negatives, np.float32)),
+            mean=mean,
+            std=std,
+            indices=None,
+        )
         if self.head == "classifier":
-            return (np.arange(2 * n, dtype=np.int64),)
+            return data._replace(indices=(np.arange(2 * n, dtype=np.int64),))
         offsets = rng.integers(1, self.positive_offset + 1, size=n) * rng.choice([-1, 1], n)
         positive = np.clip(source + offsets, 0, n - 1)
         positive = np.where(positive == source, np.clip(source - offsets, 0, n - 1), positive)
-        return (source, positive, np.arange(n, dtype=np.int64))
+        return data._replace(indices=(source, positive, np.arange(n, dtype=np.int64)))
 
-    def _fit_module(self, arrays, rng):
-        self._windows = self._windows.to(self.device_)
-        self._negatives = self._negatives.to(self.device_)
-        self._bank = torch.cat([self._windows, self._negatives])
-        try:
-            if self.head == "classifier":
-                self._stage = "classifier"
-                self._run_stage(arrays, rng, self.epochs, self._pretext_optimizer())
-                return
-            self._stage = "pretext"
-            self._run_stage(arrays, rng, self.epochs, self._pretext_optimizer())
-            self.pretext_loss_curve_ = list(self.loss_curve_)
-            self._stage = "classification"
-            neighbours = self._mine_neighbours()
-            optimizer = torch.optim.Adam(
-                [p for name, p in self.module_.named_parameters()
-                 if not name.startswith("projection.")],
-                lr=self.classification_lr,
-            )
-            self._run_stage(neighbours, rng, self.classification_epochs, optimizer)
-            with torch.no_grad():
-                assigned = torch.cat([
-                    self.module_(chunk).argmax(dim=1)
-                    for chunk in self._windows.split(self._score_batch_size)
-                ])
-            counts = torch.bincount(assigned, minlength=self.n_classes)
-            self.majority_class_ = int(counts.argmax())
-        finally:
-            del self._windows, self._negatives, self._bank, self._stage, self._channel_stats
-
-    def _pretext_optimizer(self):
-        return torch.optim.Adam(
-            self.module_.parameters(), lr=self.lr, weight_decay=self.weight_decay
-        )
-
-    def _run_stage(self, arrays, rng, epochs, optimizer):
-        train, valid = self._split_validation(arrays, rng)
-        self._train_loop(self._train_step, optimizer, train, valid, epochs=epochs)
-
-    def _train_step(self, batch):
+    def _fit_module(self, data, rng):
+        """One step function per stage, each given to the base's loop (``_fit_stage``)."""
         module = self.module_
-        if self._stage == "pretext":
-            anchor_idx, positive_idx, negative_idx = batch
-            anchors = module.embed(self._windows[anchor_idx])
-            positives = module.embed(self._windows[positive_idx])
-            negatives = module.embed(self._negatives[negative_idx])
-            return F.triplet_margin_loss(anchors, positives, negatives, margin=self.margin)
-        if self._stage == "classifier":
-            (idx,) = batch
-            n = len(self._windows)
-            logits = module(self._bank[idx]).squeeze(1)
-            return F.binary_cross_entropy_with_logits(logits, (idx >= n).float())
+        module.mean.copy_(torch.from_numpy(data.mean))
+        module.std.copy_(torch.from_numpy(data.std))
+        windows = data.windows.to(self.device_)
+        negatives = data.negatives.to(self.device_)
+        bank = torch.cat([windows, negatives])
+        pretext_optimizer = torch.optim.Adam(
+            module.parameters(), lr=self.lr, weight_decay=self.weight_decay
+        )
+        if self.head == "classifier":
+            step = partial(self._classifier_loss, bank, len(windows))
+            self._fit_stage(step, data.indices, rng, optimizer=pretext_optimizer,
+                            epochs=self.epochs)
+            return
+        step = partial(self._triplet_loss, windows, negatives)
+        self._fit_stage(step, data.indices, rng, optimizer=pretext_optimizer, epochs=self.epochs)
+        self.pretext_loss_curve_ = list(self.loss_curve_)
+        neighbours = self._mine_neighbours(bank)
+        optimizer = torch.optim.Adam(
+            [p for name, p in module.named_parameters() if not name.startswith("projection.")],
+            lr=self.classification_lr,
+        )
+        self._fit_stage(partial(self._scan_loss, bank), neighbours, rng, optimizer=optimizer,
+                        epochs=self.classification_epochs)
+        assigned = torch.cat(self._map_batches(lambda chunk: module(chunk).argmax(dim=1), windows))
+        counts = torch.bincount(assigned, minlength=self.n_classes)
+        self.majority_class_ = int(counts.argmax())
+
+    # ------------------------------------------------------------------ the stages' losses
+    def _triplet_loss(self, windows, negatives, batch):
+        """Pretext stage (``head="carla"``): anchor, nearby positive, generated negative."""
+        module = self.module_
+        anchor_idx, positive_idx, negative_idx = batch
+        anchors = module.embed(windows[anchor_idx])
+        positives = module.embed(windows[positive_idx])
+        generated = module.embed(negatives[negative_idx])
+        return F.triplet_margin_loss(anchors, positives, generated, margin=self.margin)
+
+    def _classifier_loss(self, bank, n_windows, batch):
+        """``head="classifier"``: training windows (label 0) vs generated anomalies (1)."""
+        (idx,) = batch
+        logits = self.module_(bank[idx]).squeeze(1)
+        return F.binary_cross_entropy_with_logits(logits, (idx >= n_windows).float())
+
+    def _scan_loss(self, bank, batch):
+        """Classification stage (SCAN): neighbours agree, furthest neighbours disagree, and
+        the mean assignment keeps a high entropy."""
+        module = self.module_
         anchor_idx, nearest, furthest = batch
         pick = torch.randint(nearest.shape[1], (len(anchor_idx),), device=self.device_)
         rows = torch.arange(len(anchor_idx), device=self.device_)
-        p_anchor = torch.softmax(module(self._bank[anchor_idx]), dim=1)
-        p_near = torch.softmax(module(self._bank[nearest[rows, pick]]), dim=1)
-        p_far = torch.softmax(module(self._bank[furthest[rows, pick]]), dim=1)
+        p_anchor = torch.softmax(module(bank[anchor_idx]), dim=1)
+        p_near = torch.softmax(module(bank[nearest[rows, pick]]), dim=1)
+        p_far = torch.softmax(module(bank[furthest[rows, pick]]), dim=1)
         eps = 1e-7
         consistency = -torch.log((p_anchor * p_near).sum(dim=1).clamp_min(eps)).mean()
         inconsistency = -torch.log((1 - (p_anchor * p_far).sum(dim=1)).clamp_min(eps)).mean()
@@ -405,13 +409,10 @@ loss_curve_, validation_scores_, n_epochs_, best_epoch_
         return 1.0 - proba[:, self.majority_class_]
 
     # ------------------------------------------------------------------ helpers
-    def _mine_neighbours(self):
+    def _mine_neighbours(self, bank):
         """Indices ``(n_bank, k)`` of the nearest and furthest neighbours of every bank row in
         the pretext embedding (exact, chunked ``torch.cdist``; self excluded)."""
-        module = self.module_
-        module.eval()
-        with torch.no_grad():
-            emb = torch.cat([module.embed(c) for c in self._bank.split(self._score_batch_size)])
+        emb = torch.cat(self._map_batches(self.module_.embed, bank))
         n = len(emb)
         k = max(1, min(self.n_neighbors, n - 1))
         nearest, furthest = [], []
@@ -422,14 +423,18 @@ loss_curve_, validation_scores_, n_epochs_, best_epoch_
             nearest.append(dist.topk(k, dim=1, largest=False).indices)
             dist[rows, rows + start] = -float("inf")
             furthest.append(dist.topk(k, dim=1, largest=True).indices)
-        module.train()
         anchors = torch.arange(n, device=emb.device)
         return (anchors, torch.cat(nearest), torch.cat(furthest))
 
     def _decision_function(self, X):
-        return super()._decision_function(_as_windows(X))
+        return super()._decision_function(as_windows(X))
 
 
-def _as_windows(X):
-    """``(n, d)`` -> ``(n, d, 1)``; windows unchanged."""
-    return X[:, :, None] if X.ndim == 2 else X
+class _TrainingData(NamedTuple):
+    """What ``_prepare_training_data`` hands to ``_fit_module``."""
+
+    windows: torch.Tensor  # (n, T, D) raw-scale training windows (CPU)
+    negatives: torch.Tensor  # (n, T, D) their generated anomalies, raw scale (CPU)
+    mean: np.ndarray  # (D,) channel statistics for the network's normalisation buffers
+    std: np.ndarray
+    indices: tuple  # index arrays the first stage cuts its batches from

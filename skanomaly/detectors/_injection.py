@@ -9,10 +9,14 @@ from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted
 from sklearn_compat.base import _fit_context
 
-from skanomaly.base import BaseAnomalyDetector
+from skanomaly._detector_base import BaseAnomalyDetector
 from skanomaly.injectors import SMOTENoiseInjector
 from skanomaly.utils._params import NestedDefaultsMixin
-from skanomaly.utils._validation import check_detector_input, check_random_seed
+from skanomaly.utils._validation import (
+    check_detector_input,
+    check_random_seed,
+    seed_unset_random_state,
+)
 
 __all__ = ["InjectionClassifier"]
 
@@ -126,8 +130,7 @@ class InjectionClassifier(NestedDefaultsMixin, BaseAnomalyDetector):
             self.classifier
         )
         for estimator in (injector, classifier):
-            if estimator.get_params().get("random_state", 0) is None:
-                estimator.set_params(random_state=int(rng.integers(2**31 - 1)))
+            seed_unset_random_state(estimator, rng)
         X_res, y_res = injector.fit_resample(X)
         X_res = np.asarray(X_res)
         self.n_injected_ = int(np.sum(y_res == 1))

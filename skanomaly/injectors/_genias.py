@@ -6,9 +6,10 @@ transpose-convolution decoder maps a latent vector back to a window. Anomalies a
 ``z~ = mu + psi * (sigma * eps)`` (Eq. 1) with a learned per-dimension scale ``psi > 1`` and
 then patched into the original window channel by channel (Alg. 2).
 
-Training reuses :class:`~skanomaly.base.BaseDeepDetector`'s loop: the private
-``_GenIASGenerator`` owns the VAE, its ``_train_step`` is the total loss of Eq. 6, and
-:class:`GenIASInjector` fits one inside ``fit``.
+Training reuses the torch base's loop (:class:`~skanomaly.base.BaseTorchEstimator`; the
+generator is not a detector): the private ``_GenIASGenerator`` owns the VAE, its
+``_train_step`` is the total loss of Eq. 6, and :class:`GenIASInjector` fits one inside
+``fit``, passing its own parameters as the generator's settings.
 """
 
 import math
@@ -21,20 +22,15 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 from torch.nn import functional as F
 
-from skanomaly.base import BaseDeepDetector
+from skanomaly._torch_base import BaseTorchEstimator
 from skanomaly.injectors._base import BaseInjector, GeneratedAnomalies
 from skanomaly.nn import TemporalConvNet
-from skanomaly.utils._validation import check_layer_widths
+from skanomaly.utils._validation import as_windows, check_layer_widths, window_shape
 
 __all__ = ["GenIASInjector"]
 
 # Rows per forward pass when generating (bounded memory on long windows).
 _GENERATE_CHUNK = 256
-
-
-def _as_windows(X):
-    """``(n, d)`` -> ``(n, d, 1)`` (n windows of length d, one channel); 3-D unchanged."""
-    return X[:, :, None] if X.ndim == 2 else X
 
 
 class _TCNVAE(nn.Module):
@@ -86,37 +82,41 @@ class _TCNVAE(nn.Module):
         return out.transpose(1, 2)
 
 
-class _GenIASGenerator(BaseDeepDetector):
-    """The GenIAS VAE trained with Eq. 6 by the base's loop (private to GenIASInjector).
+def _injector_setting(name):
+    return property(lambda self: self.settings[name], doc=f"The injector's ``{name}``.")
 
-    Scores windows by reconstruction error (from ``mu``); its use is ``module_``.
+
+class _GenIASGenerator(BaseTorchEstimator):
+    """The GenIAS VAE trained with Eq. 6 by the torch base's loop (private to GenIASInjector).
+
+    Not a detector: its use is ``module_``. Its hyper-parameters are the injector's
+    (``settings``, the injector's ``get_params``), read where they are used rather than
+    mirrored one by one; ``latent_dim`` and ``gamma`` are the injector's resolved
+    ``latent_dim_`` and ``gamma_``.
     """
 
     _score_batch_size = _GENERATE_CHUNK
+    # The loop's settings come from the injector; it has no early stopping.
+    epochs = _injector_setting("epochs")
+    batch_size = _injector_setting("batch_size")
+    lr = _injector_setting("lr")
+    device = _injector_setting("device")
+    verbose = _injector_setting("verbose")
+    early_stopping = False
+    validation_fraction = 0.1
+    patience = 1
 
-    def __init__(self, *, hidden_channels=(32, 32, 32), latent_dim=50, kernel_size=3,
-                 dropout=0.1, sigma_prior=0.5, alpha=1.0, beta=0.1, gamma=0.0, zeta=0.1,
-                 delta_min=0.1, delta_max=0.2, psi_init=2.0, epochs=30, batch_size=100,
-                 lr=1e-3, device="auto", random_state=None, verbose=0):
-        super().__init__(epochs=epochs, batch_size=batch_size, lr=lr, device=device,
-                         random_state=random_state, verbose=verbose)
-        self.hidden_channels = hidden_channels
+    def __init__(self, settings=None, *, latent_dim=50, gamma=0.0, random_state=None):
+        self.settings = settings
         self.latent_dim = latent_dim
-        self.kernel_size = kernel_size
-        self.dropout = dropout
-        self.sigma_prior = sigma_prior
-        self.alpha = alpha
-        self.beta = beta
         self.gamma = gamma
-        self.zeta = zeta
-        self.delta_min = delta_min
-        self.delta_max = delta_max
-        self.psi_init = psi_init
+        self.random_state = random_state
 
     def _build(self, input_shape):
-        window, n_channels = input_shape
-        return _TCNVAE(window, n_channels, tuple(self.hidden_channels), self.latent_dim,
-                       self.kernel_size, self.dropout, self.psi_init)
+        window, n_channels = window_shape(input_shape)
+        s = self.settings
+        return _TCNVAE(window, n_channels, tuple(s["hidden_channels"]), self.latent_dim,
+                       s["kernel_size"], s["dropout"], s["psi_init"])
 
     def _losses(self, X):
         """The four terms of Eq. 6 for a batch ``X`` of shape ``(B, T, D)``."""
@@ -127,12 +127,13 @@ class _GenIASGenerator(BaseDeepDetector):
         z_anom = mu + module.psi * (sigma * torch.randn_like(sigma))  # Eq. 1
         X_hat = module.decode(z)
         X_anom = module.decode(z_anom)
+        s = self.settings
         recon = ((X - X_hat) ** 2).mean()  # Eq. 5
         # d(., .) of Eq. 3: mean squared distance per window (the metric of Eq. 5).
         d_hat = ((X - X_hat) ** 2).mean(dim=(1, 2))
         d_anom = ((X - X_anom) ** 2).mean(dim=(1, 2))
-        perturb = (F.relu(d_hat - d_anom + self.delta_min).mean()
-                   + F.relu(d_anom - self.delta_max).mean())  # Eq. 3
+        perturb = (F.relu(d_hat - d_anom + s["delta_min"]).mean()
+                   + F.relu(d_anom - s["delta_max"]).mean())  # Eq. 3
         # Eq. 4 over the channels that are all zero in a window (0 for windows without any).
         zero = (X == 0).all(dim=1)  # (B, D)
         n_zero = zero.sum(dim=1)
@@ -146,18 +147,15 @@ class _GenIASGenerator(BaseDeepDetector):
             zero_perturb = X.new_zeros(())
         # Eq. 2 with the sign of its constant fixed (zero at the optimum of Lemma 3.1), averaged
         # over latent dimensions and windows (see the Notes of GenIASInjector).
-        kl = (-0.5 * (1 + logvar - 2 * math.log(self.sigma_prior) - mu**2
-                      - logvar.exp() / self.sigma_prior**2)).mean()
+        kl = (-0.5 * (1 + logvar - 2 * math.log(s["sigma_prior"]) - mu**2
+                      - logvar.exp() / s["sigma_prior"] ** 2)).mean()
         return recon, perturb, zero_perturb, kl
 
     def _train_step(self, batch):
         recon, perturb, zero_perturb, kl = self._losses(batch[0])
-        return (self.alpha * recon + self.beta * perturb + self.gamma * zero_perturb
-                + self.zeta * kl)  # Eq. 6
-
-    def _score_batch(self, X):
-        mu, _ = self.module_.encode(X)
-        return ((X - self.module_.decode(mu)) ** 2).mean(dim=(1, 2))
+        s = self.settings
+        return (s["alpha"] * recon + s["beta"] * perturb + self.gamma * zero_perturb
+                + s["zeta"] * kl)  # Eq. 6
 
 
 class GenIASInjector(BaseInjector):
@@ -223,7 +221,7 @@ class GenIASInjector(BaseInjector):
     Attributes
     ----------
     generator_ : object
-        The trained VAE estimator (a private ``BaseDeepDetector``); ``generator_.module_`` is
+        The trained VAE estimator (a private ``BaseTorchEstimator``); ``generator_.module_`` is
         the network, ``generator_.loss_curve_`` its loss per epoch.
     psi_ : ndarray of shape (latent_dim,)
         Learned perturbation scales (all > 1).
@@ -332,37 +330,23 @@ class GenIASInjector(BaseInjector):
             raise ValueError(
                 f"delta_max ({self.delta_max}) must be >= delta_min ({self.delta_min})."
             )
-        windows = _as_windows(X)
+        windows = as_windows(X)
         univariate = windows.shape[2] == 1
         self.latent_dim_ = (50 if univariate else 100) if self.latent_dim == "auto" else int(
             self.latent_dim
         )
         self.gamma_ = (0.0 if univariate else 0.01) if self.gamma == "auto" else float(self.gamma)
         self.generator_ = _GenIASGenerator(
-            hidden_channels=self.hidden_channels,
+            {k: v for k, v in self.get_params(deep=False).items() if k != "random_state"},
             latent_dim=self.latent_dim_,
-            kernel_size=self.kernel_size,
-            dropout=self.dropout,
-            sigma_prior=self.sigma_prior,
-            alpha=self.alpha,
-            beta=self.beta,
             gamma=self.gamma_,
-            zeta=self.zeta,
-            delta_min=self.delta_min,
-            delta_max=self.delta_max,
-            psi_init=self.psi_init,
-            epochs=self.epochs,
-            batch_size=self.batch_size,
-            lr=self.lr,
-            device=self.device,
             random_state=int(rng.integers(0, 2**31 - 1)),
-            verbose=self.verbose,
         ).fit(windows)
         with torch.no_grad():
             self.psi_ = self.generator_.module_.psi.detach().cpu().numpy().astype(np.float64)
 
     def _generate(self, X, n_anomalies, rng):
-        windows = _as_windows(X)
+        windows = as_windows(X)
         n = len(windows)
         # Every row is a source as evenly as possible (each used floor/ceil(n_anomalies/n)).
         source = rng.permutation(np.resize(np.arange(n), n_anomalies)) if n_anomalies > n else (
@@ -379,18 +363,15 @@ class GenIASInjector(BaseInjector):
         check_is_fitted(self, "generator_")
         gen = self.generator_
         module = gen.module_
-        module.eval()
-        out = []
-        with torch.no_grad():
-            psi = module.psi
-            for start in range(0, len(windows), _GENERATE_CHUNK):
-                x = torch.from_numpy(np.ascontiguousarray(
-                    windows[start:start + _GENERATE_CHUNK], dtype=np.float32)).to(gen.device_)
-                mu, logvar = module.encode(x)
-                eps = torch.from_numpy(
-                    rng.standard_normal(mu.shape).astype(np.float32)).to(gen.device_)
-                z_anom = mu + psi * (torch.exp(0.5 * logvar) * eps)  # Eq. 1
-                out.append(module.decode(z_anom).cpu().numpy())
+
+        def decode_perturbed(x):
+            mu, logvar = module.encode(x)
+            eps = torch.from_numpy(
+                rng.standard_normal(mu.shape).astype(np.float32)).to(gen.device_)
+            z_anom = mu + module.psi * (torch.exp(0.5 * logvar) * eps)  # Eq. 1
+            return module.decode(z_anom).cpu().numpy()
+
+        out = gen._map_batches(decode_perturbed, windows)
         return np.concatenate(out).astype(windows.dtype, copy=False)
 
     def _anomalies_of(self, windows, rng):

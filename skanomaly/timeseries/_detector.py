@@ -4,12 +4,12 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.utils import check_array
+from sklearn.utils import check_array, get_tags
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 from sklearn_compat.base import _fit_context
 
-from skanomaly.base import BaseAnomalyDetector, BaseDeepDetector
+from skanomaly._detector_base import BaseAnomalyDetector
 from skanomaly.timeseries._windows import (
     _HOW,
     sliding_windows,
@@ -151,7 +151,9 @@ class TimeSeriesDetector(BaseAnomalyDetector):
 
     def _windows(self, X):
         windows = sliding_windows(X, self.window, self.stride)
-        if isinstance(self.detector_, BaseDeepDetector):
+        # Detectors that declare 3-D input (every BaseDeepDetector) take the windows as they
+        # are; asking the tag keeps this module free of torch.
+        if get_tags(self.detector_).input_tags.three_d_array:
             return windows
         return windows.reshape(len(windows), -1)  # copies: time-major flattened windows
 

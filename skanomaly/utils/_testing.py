@@ -12,6 +12,7 @@ from torch import nn
 
 from skanomaly.base import BaseDeepDetector
 from skanomaly.nn import MLP
+from skanomaly.utils._validation import flat_size
 
 
 class _AutoEncoderModule(nn.Module):
@@ -77,7 +78,7 @@ validation_fraction, patience
         self.latent_dim = latent_dim
 
     def _build(self, input_shape):
-        n_inputs = int(torch.tensor(input_shape).prod())
+        n_inputs = flat_size(input_shape)
         return _AutoEncoderModule(n_inputs, self.hidden_dims, self.latent_dim)
 
     def _train_step(self, batch):

@@ -5,6 +5,7 @@ raises one clear ``ValueError``/``TypeError`` that states what was expected and 
 instead of a torch stack trace deep inside a training step.
 """
 
+import math
 import numbers
 
 import numpy as np
@@ -255,3 +256,37 @@ def check_layer_widths(widths, name, *, allow_empty=False):
         need = "a tuple of positive ints" + ("" if allow_empty else " (at least one)")
         raise ValueError(f"{name} must be {need}; got {widths!r}.")
     return tuple(int(w) for w in widths)
+
+
+# ---------------------------------------------------------------------- sample shapes
+# One definition of the shape conventions of ``input_shape_`` (set by check_detector_input):
+# ``(n_features,)`` for tabular rows, ``(window, n_channels)`` for windows. Window models read
+# a 2-D array ``(n, d)`` as ``n`` univariate windows of length ``d``.
+def as_windows(X):
+    """``(n, d)`` -> ``(n, d, 1)`` (univariate windows), 3-D unchanged; numpy or torch."""
+    return X[:, :, None] if X.ndim == 2 else X
+
+
+def window_shape(input_shape):
+    """``(window, n_channels)`` of one sample: a 1-D sample is one univariate window."""
+    if len(input_shape) == 1:
+        return int(input_shape[0]), 1
+    return int(input_shape[0]), int(input_shape[1])
+
+
+def flat_size(input_shape):
+    """Number of inputs of one sample flattened into a row (features, or window x channels)."""
+    return math.prod(int(size) for size in input_shape)
+
+
+def seed_unset_random_state(estimator, rng):
+    """Seed ``estimator`` (a clone owned by the caller) from ``rng`` when its ``random_state``
+    is ``None``; a user-set ``random_state`` is kept. Returns ``estimator``.
+
+    Composite estimators (detectors holding an injector or a classifier) use this so that
+    their own ``random_state`` makes the whole fit reproducible without overriding the
+    sub-estimator's seed the user chose.
+    """
+    if estimator.get_params().get("random_state", 0) is None:
+        estimator.set_params(random_state=int(rng.integers(2**31 - 1)))
+    return estimator

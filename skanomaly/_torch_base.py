@@ -1,0 +1,514 @@
+"""BaseTorchEstimator: the one training loop, devices, seeding and persistence.
+
+Public as :class:`skanomaly.base.BaseTorchEstimator`. Everything a torch model of skanomaly needs that is not its paper: validate the input,
+resolve ``device_``, seed local generators, build the network, run the loop (batching,
+shuffling, early stopping, progress), apply the network in chunks without gradients, and
+pickle or save/load it. It makes no claim about anomalies: the detector contract
+(``contamination``, ``threshold_``, ``decision_function``) lives one layer up in
+:class:`skanomaly.base.BaseDeepDetector`. Torch models that are not detectors, such as the
+GenIAS generator of :class:`~skanomaly.injectors.GenIASInjector` and the Deep SVDD embedding
+behind :func:`~skanomaly.metrics.arp_score`, subclass this class alone.
+
+The hooks a subclass implements (nothing else of the loop):
+
+``_build(input_shape)`` (required)
+    The ``nn.Module`` for samples of shape ``input_shape``.
+``_train_step(batch)``
+    The loss of one batch; used by the default ``_fit_module`` (single-stage models).
+``_prepare_training_data(X, y, rng)`` (optional)
+    What ``_fit_module`` trains on; by default ``(X,)`` or ``(X, y)``.
+``_make_optimizer(module)``, ``_make_scheduler(optimizer)`` (optional)
+    Adam at ``lr`` and no scheduler by default.
+``_fit_module(data, rng)`` (optional)
+    Multi-stage models override it and call :meth:`BaseTorchEstimator._fit_stage` once per
+    stage with that stage's step function; the default runs one stage of ``_train_step``.
+``_check_savable()`` (optional)
+    Raise ``TypeError`` when ``save`` cannot store the estimator's parameters.
+"""
+
+import contextlib
+import copy
+import math
+from abc import ABCMeta, abstractmethod
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_consistent_length
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_is_fitted
+from sklearn_compat.base import _fit_context
+from tqdm.auto import tqdm
+
+from skanomaly import _persistence
+from skanomaly.nn import fork_rng, resolve_device
+from skanomaly.utils._validation import (
+    check_binary_labels,
+    check_detector_input,
+    check_random_seed,
+)
+
+__all__ = ["BaseTorchEstimator"]
+
+
+class BaseTorchEstimator(BaseEstimator, metaclass=ABCMeta):
+    """Base class of skanomaly's torch models: one loop, devices, seeding, persistence.
+
+    Parameters
+    ----------
+    epochs : int, default=50
+        Number of passes over the training data.
+    batch_size : int, default=128
+        Rows per optimisation step. Any number of rows trains, even fewer than
+        ``batch_size`` (one smaller batch); a last batch of a single row is merged into the
+        previous one so that batch statistics stay defined.
+    lr : float, default=1e-3
+        Learning rate of the Adam optimiser.
+    device : {"auto", "cpu", "cuda", "cuda:N", "mps"}, default="auto"
+        Where to train and infer. ``"auto"`` picks CUDA when available, else the CPU.
+        Resolved in ``fit`` into ``device_``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling and sampling through local generators; an
+        int makes ``fit`` reproducible. The global numpy and torch RNG states are left
+        untouched.
+    verbose : int, default=0
+        ``1`` shows a progress bar over epochs with the current loss.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training rows, stop when their loss has not
+        improved for ``patience`` epochs and restore the best weights. The validation loss is
+        the training objective on held-out rows: no labels are used.
+    validation_fraction : float in (0, 1), default=0.1
+        Share of rows held out when ``early_stopping=True``.
+    patience : int, default=10
+        Epochs without validation improvement before stopping.
+
+    Attributes
+    ----------
+    module_ : torch.nn.Module
+        The trained network.
+    device_ : torch.device
+        Device the network lives on.
+    n_features_in_ : int
+        Number of features (tabular) or channels (windows).
+    input_shape_ : tuple of int
+        Shape of one sample: ``(n_features,)`` or ``(window, n_channels)``.
+    feature_names_in_ : ndarray of str
+        Column names, when ``X`` was a DataFrame with string column names.
+    loss_curve_ : list of float
+        Mean training loss per epoch (of the last stage).
+    validation_scores_ : list of float
+        Mean validation loss per epoch (only with ``early_stopping=True``).
+    n_epochs_ : int
+        Epochs actually run (in the last stage).
+    best_epoch_ : int
+        Epoch whose weights were kept (1-based; the last one without early stopping).
+
+    Examples
+    --------
+    A torch estimator that is not a detector: an auto-encoder whose ``transform`` returns the
+    code of each row.
+
+    >>> import numpy as np
+    >>> from torch import nn
+    >>> from skanomaly.base import BaseTorchEstimator
+    >>> class TinyEncoder(BaseTorchEstimator):
+    ...     def _build(self, input_shape):
+    ...         n = input_shape[0]
+    ...         return nn.Sequential(nn.Linear(n, 2), nn.Linear(2, n))
+    ...     def _train_step(self, batch):
+    ...         (X,) = batch
+    ...         return ((self.module_(X) - X) ** 2).mean()
+    ...     def transform(self, X):
+    ...         X = self._check_input(X)
+    ...         codes = self._map_batches(self.module_[0], X)
+    ...         return np.concatenate([c.cpu().numpy() for c in codes])
+    >>> X = np.random.default_rng(0).normal(size=(50, 4))
+    >>> TinyEncoder(epochs=2, random_state=0).fit(X).transform(X).shape
+    (50, 2)
+    """
+
+    _parameter_constraints = {
+        "epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "device": [str, torch.device],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "patience": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    # Rows per forward pass outside training (_map_batches). Subclasses with heavy modules may
+    # lower it.
+    _score_batch_size = 1024
+
+    def __init__(
+        self,
+        *,
+        epochs=50,
+        batch_size=128,
+        lr=1e-3,
+        device="auto",
+        random_state=None,
+        verbose=0,
+        early_stopping=False,
+        validation_fraction=0.1,
+        patience=10,
+    ):
+        # Only store: scikit-learn's clone/set_params must behave like the constructor.
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+
+    # ------------------------------------------------------------------ subclass hooks
+    @abstractmethod
+    def _build(self, input_shape):
+        """Return the ``nn.Module`` for samples of shape ``input_shape``.
+
+        ``input_shape`` is ``(n_features,)`` for tabular data and ``(window, n_channels)``
+        for windows. Called inside a seeded RNG fork (and again by ``load``, where the
+        weights are then overwritten); the base moves it to ``device_``.
+        """
+
+    def _train_step(self, batch):
+        """Return the scalar loss of one batch (a tuple of tensors already on ``device_``).
+
+        The step of the default, single-stage ``_fit_module``.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} implements neither _train_step nor its own _fit_module."
+        )
+
+    def _prepare_training_data(self, X, y, rng):
+        """Return what ``_fit_module`` trains on: by default the tuple of arrays, aligned on
+        axis 0, that batches are cut from.
+
+        ``y`` is ``None`` unless the estimator uses labels (``semi_supervised=True``).
+        Detectors that inject anomalies at the data level override this; ``rng`` is the
+        fit's seeded ``numpy.random.Generator``.
+        """
+        return (X,) if y is None else (X, y)
+
+    def _make_optimizer(self, module):
+        """Return the optimiser of ``module`` (Adam at ``lr``); override for param groups."""
+        return torch.optim.Adam(module.parameters(), lr=self.lr)
+
+    def _make_scheduler(self, optimizer):
+        """Return an epoch-level learning-rate scheduler, or ``None`` (the default)."""
+        return None
+
+    def _fit_module(self, data, rng):
+        """Train ``module_`` on ``data`` (what ``_prepare_training_data`` returned).
+
+        Single stage by default. Multi-stage models override this and call
+        :meth:`_fit_stage` once per stage, each with its own step function.
+        """
+        self._fit_stage(
+            self._train_step,
+            data,
+            rng,
+            optimizer=self._make_optimizer(self.module_),
+            epochs=self.epochs,
+            scheduler_factory=self._make_scheduler,
+        )
+
+    def _check_savable(self):
+        """Raise ``TypeError`` when :meth:`save` cannot store this estimator (a hook)."""
+
+    def _uses_labels(self):
+        """Whether ``fit`` passes ``y`` on to the estimator (``semi_supervised=True``)."""
+        return bool(getattr(self, "semi_supervised", False))
+
+    # ------------------------------------------------------------------ fit
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y=None):
+        """Train ``module_`` on ``X`` (rows or windows).
+
+        Parameters
+        ----------
+        X : array-like, 2-D rows or 3-D windows ``(n_windows, window, n_channels)``
+            What the network learns from.
+        y : None or array-like of shape (n_samples,), default=None
+            Read only by estimators that use labels (``semi_supervised=True``).
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        self._fit_torch(X, y)
+        return self
+
+    def _fit_torch(self, X, y):
+        """Validate, resolve the device, seed, build ``module_`` and train it; return the
+        validated ``X``. Parameters are validated by the caller's ``_fit_context``."""
+        X = check_detector_input(self, X, reset=True)
+        y = self._check_fit_labels(X, y)
+        self.device_ = resolve_device(self.device)
+        seed = check_random_seed(self.random_state)
+        # A separate fixed seed for inference keeps it deterministic (dropout-free modules
+        # ignore it; stochastic scorers such as sampling perturbators rely on it).
+        self._score_seed = (seed + 1) % (2**32)
+        rng = np.random.default_rng(seed)
+        with fork_rng(self.device_, seed):
+            data = self._prepare_training_data(X, y, rng)
+            self.module_ = self._build(self.input_shape_).to(self.device_)
+            self._fit_module(data, rng)
+        return X
+
+    def _check_input(self, X):
+        """Validate ``X`` after fit (shape as in training, at least one row)."""
+        check_is_fitted(self)
+        return check_detector_input(self, X, reset=False, ensure_min_samples=1)
+
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "module_")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        return tags
+
+    def _check_fit_labels(self, X, y):
+        if not self._uses_labels() or y is None:
+            if self._uses_labels():
+                raise ValueError(
+                    f"{type(self).__name__}(semi_supervised=True) needs y with 1 for known "
+                    "anomalies and 0 otherwise; got y=None."
+                )
+            return None
+        y = check_binary_labels(y, name="y")
+        check_consistent_length(X, y)
+        return y.astype(np.float32)
+
+    # ------------------------------------------------------------------ the loop
+    def _fit_stage(self, step, arrays, rng, *, optimizer, epochs, scheduler_factory=None):
+        """One training stage: split off the validation rows (``early_stopping``), then run
+        :meth:`_train_loop` of ``step`` over ``arrays`` (a tuple aligned on axis 0)."""
+        train, valid = self._split_validation(arrays, rng)
+        self._train_loop(
+            step, optimizer, train, valid, epochs=epochs, scheduler_factory=scheduler_factory
+        )
+
+    def _split_validation(self, arrays, rng):
+        """Split ``arrays`` into (train, validation) tensors on ``device_``; validation is
+        ``None`` unless ``early_stopping``."""
+        n = len(arrays[0])
+        n_valid = int(round(self.validation_fraction * n)) if self.early_stopping else 0
+        if self.early_stopping and (n_valid < 1 or n - n_valid < 1):
+            raise ValueError(
+                f"early_stopping=True with validation_fraction={self.validation_fraction} "
+                f"leaves no training or no validation rows for {n} samples."
+            )
+        if n_valid == 0:
+            return self._to_tensors(arrays), None
+        order = rng.permutation(n)
+        valid_idx, train_idx = order[:n_valid], order[n_valid:]
+        train = self._to_tensors([a[train_idx] for a in arrays])
+        valid = self._to_tensors([a[valid_idx] for a in arrays])
+        return train, valid
+
+    def _to_tensors(self, arrays):
+        """Tensors on ``device_`` (float64 arrays become float32; tensors are moved)."""
+        tensors = []
+        for array in arrays:
+            if isinstance(array, torch.Tensor):
+                tensors.append(array.to(self.device_))
+                continue
+            array = np.asarray(array)
+            if not array.flags.writeable or not array.flags.c_contiguous:
+                array = np.ascontiguousarray(array).copy()
+            if array.dtype == np.float64:
+                array = array.astype(np.float32)
+            tensors.append(torch.from_numpy(array).to(self.device_))
+        return tuple(tensors)
+
+    def _batch_bounds(self, n):
+        """Batch boundaries for ``n`` rows: never an empty epoch, and no 1-row last batch
+        (it would break batch statistics) unless ``batch_size`` itself is 1."""
+        size = min(self.batch_size, n)
+        bounds = list(range(0, n, size)) + [n]
+        if size > 1 and len(bounds) > 2 and bounds[-1] - bounds[-2] == 1:
+            del bounds[-2]
+        return list(zip(bounds[:-1], bounds[1:], strict=True))
+
+    def _train_loop(self, step, optimizer, train, valid=None, *, epochs, scheduler_factory=None):
+        """Run ``epochs`` passes of ``step`` over ``train`` (a tuple of tensors).
+
+        ``step(batch)`` returns the loss of one batch; the validation loss (early stopping)
+        is the same ``step`` on held-out batches, without gradients. Records
+        ``loss_curve_``, ``validation_scores_``, ``n_epochs_`` and ``best_epoch_``, restores
+        the best weights when early stopping, and leaves ``module_`` in eval mode.
+        """
+        module = self.module_
+        scheduler = scheduler_factory(optimizer) if scheduler_factory else None
+        n = len(train[0])
+        bounds = self._batch_bounds(n)
+        self.loss_curve_ = []
+        self.validation_scores_ = []
+        best_loss, best_state, stale = math.inf, None, 0
+        self.best_epoch_ = epochs
+        progress = tqdm(
+            range(1, epochs + 1),
+            desc=type(self).__name__,
+            disable=not self.verbose,
+            leave=False,
+        )
+        epoch = 0
+        for epoch in progress:
+            module.train()
+            # One gather per epoch; batches are then free slices of the shuffled copy.
+            perm = torch.randperm(n, device=self.device_)
+            shuffled = [t[perm] for t in train]
+            total = torch.zeros((), device=self.device_)
+            for start, stop in bounds:
+                batch = tuple(t[start:stop] for t in shuffled)
+                loss = step(batch)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                total += loss.detach() * (stop - start)
+            epoch_loss = (total / n).item()  # the only host sync of the epoch
+            if not math.isfinite(epoch_loss):
+                raise FloatingPointError(
+                    f"{type(self).__name__}: the training loss became {epoch_loss} at epoch "
+                    f"{epoch} of {epochs}. Lower lr, or check the scale of X "
+                    "(StandardScaler usually helps)."
+                )
+            self.loss_curve_.append(epoch_loss)
+            if scheduler is not None:
+                scheduler.step()
+            postfix = {"loss": f"{epoch_loss:.4g}"}
+            if valid is not None:
+                valid_loss = self._evaluate(step, valid)
+                self.validation_scores_.append(valid_loss)
+                postfix["val"] = f"{valid_loss:.4g}"
+                if valid_loss < best_loss - 1e-7:
+                    best_loss, stale, self.best_epoch_ = valid_loss, 0, epoch
+                    best_state = copy.deepcopy(module.state_dict())
+                else:
+                    stale += 1
+            progress.set_postfix(postfix, refresh=False)
+            if valid is not None and stale >= self.patience:
+                break
+        progress.close()
+        self.n_epochs_ = epoch
+        if best_state is not None:
+            module.load_state_dict(best_state)
+        module.eval()
+
+    def _evaluate(self, step, tensors):
+        """Mean loss of ``step`` over ``tensors`` without gradients, in eval mode."""
+        module = self.module_
+        module.eval()
+        n = len(tensors[0])
+        total = torch.zeros((), device=self.device_)
+        with torch.no_grad():
+            for start, stop in self._batch_bounds(n):
+                batch = tuple(t[start:stop] for t in tensors)
+                total += step(batch).detach() * (stop - start)
+        module.train()
+        return (total / n).item()
+
+    # ------------------------------------------------------------------ inference
+    def _map_batches(self, fn, X, *, batch_size=None, pad=False):
+        """Apply ``fn`` to ``X`` in chunks, without gradients, with ``module_`` in eval mode.
+
+        The one chunked inference loop of the package. ``X`` is an array (converted to a
+        tensor on ``device_``) or a tensor; ``fn`` receives a tensor of at most
+        ``batch_size`` rows (``_score_batch_size`` by default) and returns anything; the
+        list of its results, one per chunk, is returned. The module's train/eval mode is
+        restored afterwards.
+
+        With ``pad=True`` every chunk is zero-padded to ``batch_size`` rows and the results
+        (tensors whose first axis is the row) are cut back: BLAS picks its kernel by the
+        number of rows, so a row's float32 output would otherwise change in the last digits
+        with the size of the call. Fixed shapes make a row's output independent of what else
+        is computed with it (scikit-learn's subset-invariance check); ``fn`` must then treat
+        rows independently.
+        """
+        size = batch_size or self._score_batch_size
+        is_tensor = isinstance(X, torch.Tensor)
+        on_cpu = self.device_.type == "cpu"
+        if on_cpu and not is_tensor:
+            # One conversion; chunks are then free views (on a GPU, chunks travel one by one).
+            X, is_tensor = self._to_tensors([X])[0], True
+        outputs = []
+        with torch.no_grad(), _eval_mode(self.module_):
+            for start in range(0, len(X), size):
+                batch = X[start : start + size]
+                if not is_tensor:
+                    batch = self._to_tensors([batch])[0]
+                n_rows = len(batch)
+                if pad and n_rows < size:
+                    padding = batch.new_zeros((size - n_rows, *batch.shape[1:]))
+                    batch = torch.cat([batch, padding])
+                result = fn(batch)
+                outputs.append(result[:n_rows] if pad else result)
+        return outputs
+
+    # ------------------------------------------------------------------ persistence
+    def __getstate__(self):
+        return _persistence.getstate(super().__getstate__())
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        _persistence.setstate(self, state)
+
+    def save(self, path):
+        """Save the fitted estimator to the folder ``path``.
+
+        Writes ``params.json`` (class, constructor parameters, fitted scalars) and
+        ``weights.pt`` (the network's ``state_dict`` and fitted arrays). Unlike a pickle, the
+        folder is loaded with ``torch.load(weights_only=True)``: loading it executes no code.
+
+        Parameters
+        ----------
+        path : str or path-like
+            Folder to create or overwrite.
+
+        Returns
+        -------
+        path : pathlib.Path
+            The folder written.
+        """
+        self._check_savable()
+        return _persistence.save(self, path)
+
+    @classmethod
+    def load(cls, path, *, device=None):
+        """Load an estimator written by :meth:`save`.
+
+        Parameters
+        ----------
+        path : str or path-like
+            Folder written by ``save``.
+        device : str or None, default=None
+            Device to load onto; ``None`` re-resolves the saved ``device`` parameter and
+            falls back to the CPU when that device is not available here.
+
+        Returns
+        -------
+        estimator : BaseTorchEstimator
+            The fitted estimator, computing exactly as before saving.
+        """
+        return _persistence.load(cls, path, device=device)
+
+
+@contextlib.contextmanager
+def _eval_mode(module):
+    """``module`` in eval mode inside the block; its previous mode is restored after."""
+    was_training = module.training
+    module.eval()
+    try:
+        yield module
+    finally:
+        module.train(was_training)

@@ -1,0 +1,137 @@
+"""BaseTorchEstimator: the torch base without the detector contract (issue 19)."""
+
+import pickle
+from unittest import mock
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from skanomaly.base import BaseAnomalyDetector, BaseDeepDetector, BaseTorchEstimator
+
+
+class _TwoStage(BaseTorchEstimator):
+    """A non-detector with two stages, each its own step function (as GenIAS does)."""
+
+    def _build(self, input_shape):
+        return nn.Sequential(nn.Linear(input_shape[0], 2), nn.Dropout(0.5))
+
+    def _fit_module(self, data, rng):
+        target = torch.zeros(2, device=self.device_)
+        self.seen_ = []
+        for stage, scale in (("first", 1.0), ("second", 2.0)):
+
+            def step(batch, stage=stage, scale=scale):
+                self.seen_.append(stage)
+                return scale * ((self.module_(batch[0]) - target) ** 2).mean()
+
+            optimizer = torch.optim.SGD(self.module_.parameters(), lr=0.01)
+            self._fit_stage(step, data, rng, optimizer=optimizer, epochs=2)
+            setattr(self, f"{stage}_curve_", list(self.loss_curve_))
+
+
+def _X():
+    return np.random.default_rng(0).normal(size=(40, 3))
+
+
+def test_a_torch_estimator_is_not_a_detector():
+    model = _TwoStage(batch_size=8, random_state=0).fit(_X())
+    assert not isinstance(model, BaseAnomalyDetector)
+    assert "contamination" not in model.get_params()
+    for attribute in ("threshold_", "decision_scores_", "labels_"):
+        assert not hasattr(model, attribute)
+    assert model.first_curve_ and model.second_curve_
+    assert model.seen_[0] == "first" and model.seen_[-1] == "second"
+    assert model.second_curve_[0] > model.first_curve_[-1]  # the second step's scale
+
+
+def test_torch_and_detector_bases_share_one_loop():
+    assert issubclass(BaseDeepDetector, BaseTorchEstimator)
+    assert issubclass(BaseDeepDetector, BaseAnomalyDetector)
+    assert BaseDeepDetector._train_loop is BaseTorchEstimator._train_loop
+    assert {"contamination"} == set(BaseDeepDetector._parameter_constraints) - set(
+        BaseTorchEstimator._parameter_constraints
+    )
+
+
+def test_map_batches_chunks_pads_and_restores_the_mode():
+    model = _TwoStage(batch_size=8, random_state=0, device="cpu").fit(_X())
+    model.module_.train()
+    sizes = []
+
+    def record(batch):
+        sizes.append(len(batch))
+        assert not model.module_.training and not torch.is_grad_enabled()
+        return model.module_(batch)
+
+    out = model._map_batches(record, _X()[:25], batch_size=10)
+    assert sizes == [10, 10, 5] and [len(o) for o in out] == [10, 10, 5]
+    assert model.module_.training  # restored
+    sizes.clear()
+    padded = model._map_batches(record, _X()[:25], batch_size=10, pad=True)
+    assert sizes == [10, 10, 10] and [len(o) for o in padded] == [10, 10, 5]
+    # Dropout is off in eval mode: the same rows give the same outputs either way.
+    torch.testing.assert_close(torch.cat(out), torch.cat(padded))
+
+
+def test_torch_estimator_pickles_and_saves(tmp_path):
+    X = _X()
+    model = _TwoStage(batch_size=8, random_state=0).fit(X)
+
+    def embed(m):
+        return torch.cat(m._map_batches(m.module_, X)).numpy()
+
+    np.testing.assert_array_equal(embed(pickle.loads(pickle.dumps(model))), embed(model))
+    model.save(tmp_path / "m")
+    # load only rebuilds classes of known packages; let it trust this test module.
+    with mock.patch("skanomaly._persistence._LOADABLE_PACKAGES", ("tests.",)):
+        restored = _TwoStage.load(tmp_path / "m")
+    np.testing.assert_array_equal(embed(restored), embed(model))
+
+
+def test_generators_and_embeddings_are_torch_estimators_not_detectors():
+    from skanomaly.injectors._genias import _GenIASGenerator
+    from skanomaly.metrics._deep_svdd import _DeepSVDDEmbedding
+
+    for klass in (_GenIASGenerator, _DeepSVDDEmbedding):
+        assert issubclass(klass, BaseTorchEstimator)
+        assert not issubclass(klass, BaseAnomalyDetector)
+
+
+def test_genias_leaves_no_training_state_on_the_detector():
+    from skanomaly.detectors import GenIASDetector
+
+    windows = np.sin(np.arange(12)[None, :, None] / 2 + np.arange(30)[:, None, None] / 5)
+    detector = GenIASDetector(
+        epochs=1, classification_epochs=1, batch_size=16, hidden_channels=(4,),
+        embedding_dim=4, n_classes=3, injector_epochs=1, random_state=0, device="cpu",
+    ).fit(windows)
+    for name in ("_stage", "_windows", "_negatives", "_bank", "_channel_stats"):
+        assert not hasattr(detector, name)
+    # The channel statistics reached the network's normalisation buffers.
+    assert not torch.equal(detector.module_.std, torch.ones_like(detector.module_.std))
+
+
+@pytest.mark.parametrize("user_seed", [None, 7])
+def test_composite_detectors_keep_a_user_set_injector_seed(user_seed):
+    from skanomaly.detectors import GenIASDetector
+    from skanomaly.injectors import TrendInjector
+
+    captured = {}
+
+    class Recording(TrendInjector):
+        def _fit(self, X, rng):
+            captured["random_state"] = self.random_state
+            return super()._fit(X, rng)
+
+    windows = np.sin(np.arange(12)[None, :, None] / 2 + np.arange(30)[:, None, None] / 5)
+    GenIASDetector(
+        injector=Recording(random_state=user_seed), epochs=1, classification_epochs=1,
+        batch_size=16, hidden_channels=(4,), embedding_dim=4, n_classes=3, random_state=0,
+        device="cpu",
+    ).fit(windows)
+    if user_seed is None:
+        assert isinstance(captured["random_state"], int)
+    else:
+        assert captured["random_state"] == user_seed
