@@ -209,7 +209,8 @@ validation_scores_, n_epochs_, best_epoch_
 
     Notes
     -----
-    Benchmark results (31 ADBench sets, unsupervised protocol) and the development-suite
+    Benchmark results (31 ADBench sets, unsupervised protocol; the paper's supervised Table 2
+    protocol, ``benchmarks/anorand.py --protocol paper-supervised``) and the development-suite
     measurements behind the defaults are on the :ref:`AnoRand page <anorand>` and in
     ``benchmarks/anorand_results.md``.
 
