@@ -24,6 +24,7 @@ _LAZY = {
     "detectors": None,
     "injectors": None,
     "metrics": None,
+    "model_selection": None,
     "pipeline": None,
     "timeseries": None,
 }
@@ -43,6 +44,7 @@ __all__ = [
     "detectors",
     "injectors",
     "metrics",
+    "model_selection",
     "pipeline",
     "timeseries",
 ]

@@ -91,29 +91,101 @@ def save(estimator, path):
 def load(cls, path, *, device=None):
     """Rebuild an estimator of class ``cls`` (or a subclass) written by :func:`save`."""
     path = Path(path)
-    meta = json.loads((path / _PARAMS_FILE).read_text())
+    params_file, weights_file = path / _PARAMS_FILE, path / _WEIGHTS_FILE
+    try:
+        meta = json.loads(params_file.read_text())
+    except json.JSONDecodeError as exc:
+        raise ValueError(
+            f"{params_file} is not valid JSON ({exc}); the folder is corrupted. Save the "
+            "model again."
+        ) from exc
+    _check_version(meta.get("skanomaly_version"), params_file)
     klass = _import_estimator_class(meta["class"])
     if not issubclass(klass, cls):
         raise TypeError(f"{path} holds a {meta['class']}, not a {cls.__name__}.")
     estimator = klass(**{k: _decode(v) for k, v in meta["params"].items()})
     for key, value in meta["fitted"].items():
-        setattr(estimator, key, _decode(value))
-    tensors = torch.load(path / _WEIGHTS_FILE, map_location="cpu", weights_only=True)
+        _set_fitted(estimator, key, _decode(value), params_file)
+    # A device asked for explicitly must exist, as in fit; the saved one may fall back.
+    estimator.device_ = (
+        resolve_device(device)
+        if device is not None
+        else _device_after_load(estimator.device, getattr(estimator, "device_", "?"))
+    )
+    try:
+        tensors = torch.load(weights_file, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise
+    except Exception as exc:  # torch raises OSError, RuntimeError, UnpicklingError...
+        raise ValueError(
+            f"Cannot read {weights_file} ({type(exc).__name__}: {exc}); the file is truncated "
+            "or corrupted. Save the model again."
+        ) from exc
     module_state = {}
     for key, tensor in tensors.items():
         if key.startswith("module_."):
             module_state[key[len("module_.") :]] = tensor
         elif key.startswith("tensor:"):
-            setattr(estimator, key[len("tensor:") :], tensor)
+            _set_fitted(estimator, key[len("tensor:") :], tensor, weights_file)
         elif key.startswith("array:"):
-            setattr(estimator, key[len("array:") :], tensor.numpy())
-    wanted = device if device is not None else estimator.device
-    estimator.device_ = _device_after_load(wanted, torch.device("cpu"))
+            _set_fitted(estimator, key[len("array:") :], tensor.numpy(), weights_file)
     with fork_rng(torch.device("cpu"), 0):
         module = estimator._build(tuple(estimator.input_shape_))
-    module.load_state_dict(module_state)
+    try:
+        module.load_state_dict(module_state)
+    except RuntimeError as exc:
+        raise ValueError(
+            f"The weights in {weights_file} do not fit the {klass.__name__} network described "
+            f"by {params_file} (were the files edited or mixed from two models?): {exc}"
+        ) from exc
     estimator.module_ = module.to(estimator.device_).eval()
     return estimator
+
+
+def _set_fitted(estimator, key, value, source):
+    """Restore one fitted attribute, refusing anything but a fitted attribute's name.
+
+    A fitted attribute ends with ``_`` (scikit-learn's rule) or is private state (``_name``);
+    it never shadows what the class defines (methods, class settings) nor a constructor
+    parameter, so a crafted or damaged file cannot replace behaviour.
+    """
+    is_name = isinstance(key, str) and key.isidentifier() and not key.startswith("__")
+    if not (
+        is_name
+        and (key.endswith("_") or key.startswith("_"))
+        and not hasattr(type(estimator), key)
+        and key not in estimator.get_params(deep=False)
+    ):
+        raise ValueError(
+            f"{source} lists {key!r} as a fitted attribute of {type(estimator).__name__}; "
+            "it is not one (fitted attributes end with '_' and never replace a method or a "
+            "parameter). The file is corrupted or was not written by save()."
+        )
+    setattr(estimator, key, value)
+
+
+def _check_version(saved, source):
+    """Refuse a folder from a newer major version of skanomaly; warn for a newer minor one."""
+    try:
+        saved_parts = tuple(int(p) for p in str(saved).split(".")[:2])
+        here_parts = tuple(int(p) for p in __version__.split(".")[:2])
+    except ValueError:
+        raise ValueError(
+            f"{source} has no valid skanomaly_version ({saved!r}); it was not written by "
+            "save()."
+        ) from None
+    if saved_parts[0] > here_parts[0]:
+        raise ValueError(
+            f"{source} was written by skanomaly {saved}, a newer major version than this "
+            f"one ({__version__}); its format may differ. Upgrade skanomaly to load it."
+        )
+    if saved_parts > here_parts:
+        warnings.warn(
+            f"{source} was written by skanomaly {saved}, newer than this one ({__version__}); "
+            "it is loaded, but check its results.",
+            UserWarning,
+            stacklevel=4,
+        )
 
 
 # ---------------------------------------------------------------------- helpers
@@ -163,6 +235,13 @@ def _encode_param(name, value):
     if isinstance(value, (np.random.RandomState, np.random.Generator)):
         # The generator has been consumed by fit; the fitted weights carry its effect.
         return None
+    # Containers may hold estimators too, e.g. RandomChoiceInjector(injectors=(...)).
+    if isinstance(value, tuple):
+        return {"__tuple__": [_encode_param(name, v) for v in value]}
+    if isinstance(value, list):
+        return [_encode_param(name, v) for v in value]
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {"__dict__": {k: _encode_param(name, v) for k, v in value.items()}}
     return _encode_fitted(name, value)
 
 

@@ -14,11 +14,13 @@ loss of one batch; multi-stage models override ``_fit_module`` and give one step
 stage to ``_fit_stage``) and ``_score_batch`` (anomaly scores of one batch).
 """
 
+import warnings
 from abc import abstractmethod
 from numbers import Real
 
 import numpy as np
 import torch
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval
 from sklearn_compat.base import _fit_context
 
@@ -44,7 +46,7 @@ class BaseDeepDetector(BaseAnomalyDetector, BaseTorchEstimator):
         Expected share of anomalies in the training data; sets ``threshold_`` (the
         ``1 - contamination`` percentile of the training scores) and so ``predict``.
     epochs, batch_size, lr, device, random_state, verbose, early_stopping, \
-validation_fraction, patience
+validation_fraction, patience, torch_threads
         The torch-estimator parameters: see :class:`BaseTorchEstimator`.
 
     Attributes
@@ -102,6 +104,7 @@ validation_scores_, n_epochs_, best_epoch_
         early_stopping=False,
         validation_fraction=0.1,
         patience=10,
+        torch_threads="auto",
     ):
         # Only store (PyOD's own __init__ validates contamination here, so it is not called);
         # the other parameters are the torch base's, stored by it.
@@ -114,7 +117,7 @@ validation_scores_, n_epochs_, best_epoch_
     def _score_batch(self, X):
         """Return anomaly scores (higher = more anomalous) of one batch tensor ``X``.
 
-        Rows must be scored independently of each other: the last chunk is zero-padded.
+        Rows must be scored independently of each other: small chunks are zero-padded.
         """
 
     # ------------------------------------------------------------------ public API
@@ -137,7 +140,9 @@ validation_scores_, n_epochs_, best_epoch_
             Fitted detector.
         """
         X = self._fit_torch(X, y)
-        self._set_training_scores(self._decision_function(X))
+        scores = self._decision_function(X)
+        self._warn_if_collapsed(X, scores)
+        self._set_training_scores(scores)
         return self
 
     def decision_function(self, X):
@@ -159,13 +164,40 @@ validation_scores_, n_epochs_, best_epoch_
         tags.input_tags.three_d_array = True
         return tags
 
+    def _warn_if_collapsed(self, X, scores):
+        """Warn when distinct training samples all get one score: a diverged model (its loss
+        may stay finite, e.g. 5.6e21, so the loop's non-finite guard does not fire) whose
+        ``predict`` would flag none or all of them."""
+        if np.ptp(scores) > 0 or not np.ptp(X.reshape(len(X), -1), axis=0).any():
+            return
+        curve = getattr(self, "loss_curve_", None) or []
+        history = ""
+        if len(curve) == 1:
+            history = f" The training loss was {curve[0]:.4g} at epoch 1 of 1."
+        elif curve:
+            history = (
+                f" The training loss went from {curve[0]:.4g} at epoch 1 to {curve[-1]:.4g} "
+                f"at epoch {len(curve)}."
+            )
+        warnings.warn(
+            f"{type(self).__name__}: all {len(scores)} training samples got the same score "
+            f"({scores[0]:.6g}), so the detector ranks nothing and predict cannot separate "
+            f"them; training has most likely diverged.{history} Lower lr, or standardise X "
+            "(StandardScaler).",
+            ConvergenceWarning,
+            stacklevel=4,  # the user's fit call, through scikit-learn's _fit_context
+        )
+
     def _decision_function(self, X):
-        """Score validated ``X`` in fixed-size, zero-padded chunks (see
-        ``_map_batches``), under the fit's
-        scoring seed, as float64 numpy."""
+        """Score validated ``X`` in chunks sized from a memory budget on accelerators (see
+        ``_inference_rows`` and ``_map_batches``; short chunks zero-padded), under the fit's
+        scoring seed, as float64 numpy (one copy to the host)."""
         with fork_rng(self.device_, self._score_seed):
             outputs = self._map_batches(
-                lambda batch: self._score_batch(batch).reshape(-1), X, pad=True
+                lambda batch: self._score_batch(batch).reshape(-1),
+                X,
+                batch_size=self._inference_rows(),
+                pad=True,
             )
             scores = torch.cat(outputs).to("cpu", torch.float64).numpy()
         if not np.isfinite(scores).all():

@@ -170,8 +170,8 @@ def build_parser():
         "--torch-threads",
         type=int,
         default=1,
-        help="torch.set_num_threads per cell (default: 1, fastest for small "
-        "models; 0 keeps torch's default)",
+        help="torch threads per cell, restored after it (default: 1, fastest for small "
+        "models; 0: skanomaly's detectors size their own, other models use torch's default)",
     )
     bench.add_argument("--no-plots", action="store_true", help="do not draw the PNG plots")
     bench.add_argument("--no-progress", action="store_true", help="hide the progress bar")

@@ -40,3 +40,15 @@ def window_data():
     phases = rng.uniform(0, 2 * np.pi, size=(40, 1, 1))
     X = np.sin(t[None, :, None] / 3 + phases) + 0.05 * rng.normal(size=(40, 16, 2))
     return X.astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """One intra-op torch thread for a test module of tiny models (a second thread only adds
+    contention on a busy machine); use with ``pytestmark = pytest.mark.usefixtures(...)``."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)

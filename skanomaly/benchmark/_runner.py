@@ -23,6 +23,7 @@ from skanomaly import metrics as _metrics
 from skanomaly.benchmark._datasets import InMemory, load_embedded, resolve_datasets
 from skanomaly.benchmark._protocol import evaluate, tabular_split, timeseries_split
 from skanomaly.benchmark._registry import SUITES, check_detector_name, make_detector
+from skanomaly.utils._threads import torch_thread_limit
 
 __all__ = ["COLUMNS", "DEFAULT_DETECTORS", "read_results", "run_benchmark"]
 
@@ -144,8 +145,10 @@ def run_benchmark(
         includes the process start (about the import time of skanomaly, a few seconds).
         ``None``: cells run in this process (or joblib's workers) without a limit.
     torch_threads : int, default=None
-        ``torch.set_num_threads`` in every cell (also in joblib's workers); ``None`` keeps
-        torch's default. Small models on a few cores run fastest with 1.
+        Torch threads of every cell (also in joblib's workers), the caller's setting restored
+        after it. ``None``: skanomaly's detectors size their own threads
+        (``torch_threads="auto"``: one for small networks), at most torch's setting; other
+        torch models use torch's setting.
     mix_revisions : bool, default=False
         Every row records the package version and, in a git checkout, the commit (with
         ``-dirty`` when files differ from it). Resuming a CSV whose rows were measured by
@@ -594,13 +597,10 @@ def _run_cell(
     torch_threads,
 ):
     """One cell of the grid; any exception becomes the row's ``error``."""
-    if torch_threads is not None:
-        import torch
-
-        torch.set_num_threads(torch_threads)
     row = _failed_row(dataset, label, seed, suite, "")
     try:
-        with warnings.catch_warnings():
+        # The thread limit is undone after the cell: the caller's process keeps its setting.
+        with warnings.catch_warnings(), torch_thread_limit(torch_threads):
             warnings.simplefilter("ignore")
             parts = [part.copy() for part in _split(suite, dataset, source, seed, data_home)]
             if suite == "tabular":

@@ -171,7 +171,7 @@ class AnoRandDetector(NestedDefaultsMixin, BaseDeepDetector):
         Adam learning rate. The paper uses 1e-4 for 200 epochs, which leaves the ND block
         barely trained with the CPU default of 50 epochs; 1e-3 was chosen on a held-out
         synthetic check. ``lr=1e-4, epochs=200`` is the paper's setting.
-    device, random_state, verbose, validation_fraction, patience
+    device, random_state, verbose, validation_fraction, patience, torch_threads
         See :class:`~skanomaly.base.BaseDeepDetector`.
     early_stopping : bool, default=False
         Stop on the loss of held-out rows (synthetic labels only, unless
@@ -297,6 +297,7 @@ validation_scores_, n_epochs_, best_epoch_
         early_stopping=False,
         validation_fraction=0.1,
         patience=10,
+        torch_threads="auto",
     ):
         super().__init__(
             contamination=contamination,
@@ -309,6 +310,7 @@ validation_scores_, n_epochs_, best_epoch_
             early_stopping=early_stopping,
             validation_fraction=validation_fraction,
             patience=patience,
+            torch_threads=torch_threads,
         )
         self.injector = injector
         self.w = w

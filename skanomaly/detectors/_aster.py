@@ -157,7 +157,7 @@ class ASTERDetector(BaseDeepDetector):
         ``"sgd"`` is the paper's choice (plain SGD at a fixed ``lr``); ``"adam"`` converges in
         far fewer epochs on a CPU budget.
     contamination, epochs, batch_size, lr, device, random_state, verbose, early_stopping, \
-validation_fraction, patience
+validation_fraction, patience, torch_threads
         See :class:`~skanomaly.base.BaseDeepDetector`. ``lr`` is the Adam learning rate.
 
     Attributes
@@ -266,6 +266,7 @@ loss_curve_, n_epochs_, best_epoch_
         early_stopping=False,
         validation_fraction=0.1,
         patience=10,
+        torch_threads="auto",
     ):
         super().__init__(
             contamination=contamination,
@@ -278,6 +279,7 @@ loss_curve_, n_epochs_, best_epoch_
             early_stopping=early_stopping,
             validation_fraction=validation_fraction,
             patience=patience,
+            torch_threads=torch_threads,
         )
         self.backbone = backbone
         self.lora_rank = lora_rank

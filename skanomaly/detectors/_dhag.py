@@ -11,6 +11,7 @@ the clean code is the anomaly score.
 
 from numbers import Integral, Real
 
+import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval
 from torch import nn
@@ -172,7 +173,14 @@ class DHAGDetector(BaseDeepDetector):
     semi_supervised : bool, default=False
         If True, ``fit`` needs ``y``: rows with ``y == 1`` are known anomalies whose clean
         codes are trained towards "anomalous" (Sec. 4.4); the other rows are treated as
-        normal. If False, ``y`` is ignored.
+        normal (at least one is needed). If False, ``y`` is ignored.
+    preprocessing : bool, default=True
+        Standardise every feature (every channel of windows) with the mean and standard
+        deviation of the training data before the network sees it, as PyOD's deep detectors
+        do. The losses and the perturbation sizes are in the units of the input, so without
+        it the detector depends on the scale of ``X`` (a feature in thousands drowns the
+        others). False feeds the values as they are (data standardised beforehand, e.g. by a
+        ``StandardScaler``, or results to reproduce from before this option existed).
     contamination : float in (0, 0.5], default=0.1
         Expected share of anomalies; sets ``threshold_`` and ``predict``.
     epochs : int, default=30
@@ -181,7 +189,7 @@ class DHAGDetector(BaseDeepDetector):
         Rows per optimisation step.
     lr : float, default=5e-3
         Adam learning rate of the encoder and the perturbators (eta_1 of Alg. 1).
-    device, random_state, verbose, early_stopping, validation_fraction, patience
+    device, random_state, verbose, early_stopping, validation_fraction, patience, torch_threads
         See :class:`~skanomaly.base.BaseDeepDetector`. Early stopping monitors the training
         objective on held-out rows (label-free).
 
@@ -201,6 +209,12 @@ class DHAGDetector(BaseDeepDetector):
         Number of features (tabular) or channels (windows).
     input_shape_ : tuple of int
         Shape of one sample.
+    mean_ : ndarray of shape (n_features,) or None
+        Training mean of each feature (channel, for windows) subtracted from the input;
+        None when ``preprocessing=False``.
+    scale_ : ndarray of shape (n_features,) or None
+        Training standard deviation of each feature (channel) the input is divided by
+        (1 for a constant feature); None when ``preprocessing=False``.
     loss_curve_ : list of float
         Mean training loss per epoch.
     validation_scores_ : list of float
@@ -255,6 +269,7 @@ class DHAGDetector(BaseDeepDetector):
         "discriminator_dims": [tuple],
         "lr_discriminator": [Interval(Real, 0, None, closed="neither")],
         "semi_supervised": ["boolean"],
+        "preprocessing": ["boolean"],
     }
 
     def __init__(
@@ -269,6 +284,7 @@ class DHAGDetector(BaseDeepDetector):
         discriminator_dims=(32,),
         lr_discriminator=1e-5,
         semi_supervised=False,
+        preprocessing=True,
         contamination=0.1,
         epochs=30,
         batch_size=256,
@@ -279,6 +295,7 @@ class DHAGDetector(BaseDeepDetector):
         early_stopping=False,
         validation_fraction=0.1,
         patience=10,
+        torch_threads="auto",
     ):
         super().__init__(
             contamination=contamination,
@@ -291,6 +308,7 @@ class DHAGDetector(BaseDeepDetector):
             early_stopping=early_stopping,
             validation_fraction=validation_fraction,
             patience=patience,
+            torch_threads=torch_threads,
         )
         self.n_perturbators = n_perturbators
         self.k_augment = k_augment
@@ -301,8 +319,34 @@ class DHAGDetector(BaseDeepDetector):
         self.discriminator_dims = discriminator_dims
         self.lr_discriminator = lr_discriminator
         self.semi_supervised = semi_supervised
+        self.preprocessing = preprocessing
 
     # ------------------------------------------------------------------ hooks
+    def _prepare_training_data(self, X, y, rng):
+        if y is not None and not (y == 0).any():
+            raise ValueError(
+                f"{type(self).__name__}(semi_supervised=True) needs normal or unlabelled rows "
+                "(y == 0) to generate anomalies from; y holds only known anomalies (1)."
+            )
+        if self.preprocessing:
+            # Statistics per feature, or per channel over all windows and time steps.
+            axes = tuple(range(X.ndim - 1))
+            self.mean_ = X.mean(axis=axes, dtype=np.float64)
+            scale = X.std(axis=axes, dtype=np.float64)
+            scale[~(scale > 0)] = 1.0  # a constant feature is only centred
+            self.scale_ = scale
+        else:
+            self.mean_ = self.scale_ = None
+        return super()._prepare_training_data(X, y, rng)
+
+    def _standardize(self, X):
+        """``X`` (a batch tensor) in the units of the training data's standard deviation."""
+        if getattr(self, "mean_", None) is None:
+            return X
+        mean = torch.as_tensor(self.mean_, dtype=X.dtype, device=X.device)
+        scale = torch.as_tensor(self.scale_, dtype=X.dtype, device=X.device)
+        return (X - mean) / scale
+
     def _build(self, input_shape):
         return _DHAGNetwork(
             tuple(input_shape),
@@ -373,7 +417,8 @@ class DHAGDetector(BaseDeepDetector):
         return loss, labels
 
     def _train_step(self, batch):
-        return self._losses(*batch)[0]
+        X, *rest = batch
+        return self._losses(self._standardize(X), *rest)[0]
 
     def _score_batch(self, X):
-        return self.module_(X).double().sigmoid()
+        return self.module_(self._standardize(X)).double().sigmoid()

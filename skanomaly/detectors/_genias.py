@@ -159,7 +159,7 @@ class GenIASDetector(BaseDeepDetector):
         Windows per step (CARLA: 50).
     lr : float, default=1e-3
         Learning rate of the pretext stage / classifier (CARLA: 1e-3).
-    device, random_state, verbose, early_stopping, validation_fraction, patience
+    device, random_state, verbose, early_stopping, validation_fraction, patience, torch_threads
         See :class:`~skanomaly.base.BaseDeepDetector`.
 
     Attributes
@@ -267,6 +267,7 @@ loss_curve_, validation_scores_, n_epochs_, best_epoch_
         early_stopping=False,
         validation_fraction=0.1,
         patience=10,
+        torch_threads="auto",
     ):
         super().__init__(
             contamination=contamination,
@@ -279,6 +280,7 @@ loss_curve_, validation_scores_, n_epochs_, best_epoch_
             early_stopping=early_stopping,
             validation_fraction=validation_fraction,
             patience=patience,
+            torch_threads=torch_threads,
         )
         self.head = head
         self.injector = injector

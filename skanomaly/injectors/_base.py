@@ -16,9 +16,14 @@ from skanomaly.utils._validation import (
     check_binary_labels,
     check_detector_input,
     check_random_seed,
+    naming,
 )
 
 __all__ = ["BaseInjector", "GeneratedAnomalies"]
+
+# Injectors return the original rows unchanged: float64 and float32 inputs keep their dtype,
+# anything else (ints, bools) becomes float64, which holds every int below 2**53 exactly.
+_DTYPES = [np.float64, np.float32]
 
 
 @dataclass
@@ -137,7 +142,8 @@ class BaseInjector(BaseEstimator, metaclass=ABCMeta):
         return self
 
     def _fit_normals(self, X, y):
-        X = check_detector_input(self, X, reset=True, ensure_min_samples=1)
+        self._check_params()
+        X = check_detector_input(self, X, reset=True, ensure_min_samples=1, dtype=_DTYPES)
         if y is None:
             y = np.zeros(len(X), dtype=np.int64)
         else:
@@ -172,15 +178,20 @@ class BaseInjector(BaseEstimator, metaclass=ABCMeta):
         return self._generate_checked(X, n_anomalies, random_state).X
 
     def _generate_checked(self, X, n_anomalies, random_state=None):
+        self._check_params()
         if self._is_learned():
             check_is_fitted(self)
-            X = check_detector_input(self, X, reset=False, ensure_min_samples=1)
+        if self._is_learned() or hasattr(self, "input_shape_"):
+            # A fitted injector generates windows shaped like those it was fitted on.
+            X = check_detector_input(self, X, reset=False, ensure_min_samples=1, dtype=_DTYPES)
         else:
-            X = check_array(X, allow_nd=True, dtype=np.float32, ensure_all_finite=True)
+            with naming(self):
+                X = check_array(X, allow_nd=True, dtype=_DTYPES, ensure_all_finite=True,
+                                estimator=self)
             if X.ndim not in (2, 3):
                 raise ValueError(
-                    "Expected a 2-D array (n_samples, n_features) or 3-D windows "
-                    f"(n_windows, window, n_channels); got {X.ndim} dimensions."
+                    f"{type(self).__name__} expected a 2-D array (n_samples, n_features) or "
+                    f"3-D windows (n_windows, window, n_channels); got {X.ndim} dimensions."
                 )
         if not isinstance(n_anomalies, (int, np.integer)) or n_anomalies < 0:
             raise ValueError(f"n_anomalies must be a non-negative int; got {n_anomalies!r}.")
@@ -193,7 +204,7 @@ class BaseInjector(BaseEstimator, metaclass=ABCMeta):
             empty = np.empty((0, *X.shape[1:]), dtype=X.dtype)
             return GeneratedAnomalies(empty, np.empty(0, dtype=np.int64))
         generated = self._generate(X, int(n_anomalies), rng)
-        generated.X = np.asarray(generated.X, dtype=X.dtype).reshape(-1, *X.shape[1:])
+        generated.X = self._checked_output(generated.X, X)
         return generated
 
     @_fit_context(prefer_skip_nested_validation=False)
@@ -210,7 +221,8 @@ class BaseInjector(BaseEstimator, metaclass=ABCMeta):
         Returns
         -------
         X_resampled : ndarray or DataFrame of shape (n_samples + n_injected, ...)
-            The original rows, in order, followed by the generated anomalies.
+            The original rows, in order and unchanged, followed by the generated anomalies;
+            float32 input stays float32, any other input comes back as float64.
         y_resampled : ndarray of shape (n_samples + n_injected,)
             ``y`` (zeros if None) followed by ones.
         """
@@ -220,7 +232,7 @@ class BaseInjector(BaseEstimator, metaclass=ABCMeta):
         n_anomalies = max(1, math.ceil(self.anomaly_ratio * len(normal_idx)))
         rng = np.random.default_rng(check_random_seed(self.random_state) + 1)
         generated = self._generate(X_valid[normal_idx], n_anomalies, rng)
-        X_new = np.asarray(generated.X, dtype=X_valid.dtype).reshape(-1, *X_valid.shape[1:])
+        X_new = self._checked_output(generated.X, X_valid)
         source = np.asarray(generated.source_indices, dtype=np.int64)
         source = np.where(source >= 0, normal_idx[np.clip(source, 0, None)], -1)
         self.n_injected_ = len(X_new)
@@ -238,6 +250,21 @@ class BaseInjector(BaseEstimator, metaclass=ABCMeta):
         X_out = np.concatenate([X_valid, X_new])
         y_out = np.concatenate([y_valid, np.ones(self.n_injected_, dtype=y_valid.dtype)])
         return _like_input(container, X_out), y_out
+
+    def _check_params(self):
+        """Check what ``_parameter_constraints`` cannot express (e.g. ranges in tuples)."""
+
+    def _checked_output(self, generated, X):
+        """``generated`` in the dtype and sample shape of ``X``, refused when not finite."""
+        with np.errstate(over="ignore"):
+            generated = np.asarray(generated, dtype=X.dtype).reshape(-1, *X.shape[1:])
+        if not np.isfinite(generated).all():
+            raise ValueError(
+                f"{type(self).__name__} generated non-finite anomalies: X (largest magnitude "
+                f"{np.abs(X).max():.3g}) leaves no room in {X.dtype} for them. Scale X first "
+                "(e.g. StandardScaler)."
+            )
+        return generated
 
     def _is_learned(self):
         """Whether ``generate`` needs ``fit`` first (learned injectors override ``_fit``)."""

@@ -336,12 +336,18 @@ class GenIASInjector(BaseInjector):
             self.latent_dim
         )
         self.gamma_ = (0.0 if univariate else 0.01) if self.gamma == "auto" else float(self.gamma)
-        self.generator_ = _GenIASGenerator(
+        generator = _GenIASGenerator(
             {k: v for k, v in self.get_params(deep=False).items() if k != "random_state"},
             latent_dim=self.latent_dim_,
             gamma=self.gamma_,
             random_state=int(rng.integers(0, 2**31 - 1)),
-        ).fit(windows)
+        )
+        try:
+            self.generator_ = generator.fit(windows)
+        except (ValueError, FloatingPointError) as exc:
+            # The user knows GenIASInjector, not the private generator class.
+            message = str(exc).replace(type(generator).__name__, f"{type(self).__name__}")
+            raise type(exc)(message) from exc
         with torch.no_grad():
             self.psi_ = self.generator_.module_.psi.detach().cpu().numpy().astype(np.float64)
 

@@ -1,6 +1,7 @@
 """Noise injectors: Gaussian perturbations of normal rows, and AnoRand's SMOTE + Gaussian."""
 
 import math
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -18,7 +19,8 @@ class GaussianNoiseInjector(BaseInjector):
     Each anomaly is a normal row (drawn without replacement while rows last) plus
     independent noise ``N(0, noise_level**2)`` on every feature (every value of a window).
     The noise is in the units of ``X``: standardise the data first (``StandardScaler``) so
-    that ``noise_level`` means "standard deviations".
+    that ``noise_level`` means "standard deviations". A ``UserWarning`` says so when
+    ``noise_level`` is below 1/100 of the features' median standard deviation.
 
     Parameters
     ----------
@@ -69,6 +71,7 @@ class GaussianNoiseInjector(BaseInjector):
         self.noise_level = noise_level
 
     def _generate(self, X, n_anomalies, rng):
+        _warn_if_noise_negligible(self, X)
         source = _draw_rows(len(X), n_anomalies, rng)
         noise = rng.normal(scale=self.noise_level, size=(n_anomalies, *X.shape[1:]))
         return GeneratedAnomalies(X[source] + noise, source)
@@ -86,7 +89,9 @@ class SMOTENoiseInjector(BaseInjector):
     standard deviation ``noise_level``. Windows ``(n, window, n_channels)`` are flattened
     for SMOTE and reshaped back.
 
-    The noise is in the units of ``X``: standardise first, as the paper does.
+    The noise is in the units of ``X``: standardise first, as the paper does (a
+    ``UserWarning`` says so when ``noise_level`` is below 1/100 of the features' median
+    standard deviation).
 
     Parameters
     ----------
@@ -166,6 +171,7 @@ class SMOTENoiseInjector(BaseInjector):
         self.subset_ratio = subset_ratio
 
     def _generate(self, X, n_anomalies, rng):
+        _warn_if_noise_negligible(self, X)
         n_rows = len(X)
         flat = X.reshape(n_rows, -1)
         # The subset X_0: at least one row, at most the anomalies asked for, and never all
@@ -195,6 +201,27 @@ class SMOTENoiseInjector(BaseInjector):
         anomalies = np.concatenate(parts)
         anomalies = anomalies + rng.normal(scale=self.noise_level, size=anomalies.shape)
         return GeneratedAnomalies(anomalies.reshape(-1, *X.shape[1:]), np.concatenate(source))
+
+
+# Noise this many times smaller than the typical feature spread barely moves a row: the
+# "anomalies" are then copies of normal rows, and what learns from them learns nothing.
+_NEGLIGIBLE_NOISE = 100.0
+
+
+def _warn_if_noise_negligible(injector, X):
+    """Warn when ``noise_level`` is negligible against the spread of unscaled ``X``."""
+    if len(X) < 2 or injector.noise_level <= 0:
+        return
+    spread = float(np.median(X.reshape(len(X), -1).std(axis=0, dtype=np.float64)))
+    if spread > _NEGLIGIBLE_NOISE * injector.noise_level:
+        warnings.warn(
+            f"{type(injector).__name__}: noise_level={injector.noise_level} is in the units "
+            f"of X, whose features have a median standard deviation of {spread:.3g}; the "
+            "generated anomalies are nearly copies of normal rows. Standardise X first "
+            "(StandardScaler).",
+            UserWarning,
+            stacklevel=2,
+        )
 
 
 def _draw_rows(n_rows, n_draws, rng):

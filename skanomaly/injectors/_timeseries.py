@@ -32,6 +32,25 @@ __all__ = [
 ]
 
 
+def _is_real(value):
+    return isinstance(value, Real) and not isinstance(value, bool)
+
+
+def _check_range(estimator, name, value, *, low, high=math.inf, what, open_low=False):
+    """Check that ``value`` is a ``(low, high)`` tuple inside the given bounds."""
+    ok = len(value) == 2 and all(_is_real(v) and math.isfinite(v) for v in value)
+    if ok:
+        first, second = value
+        ok = (first > low if open_low else first >= low) and first <= second <= high
+    if not ok:
+        bounds = f"{low} {'<' if open_low else '<='} low <= high" + (
+            f" <= {high}" if math.isfinite(high) else ""
+        )
+        raise ValueError(
+            f"{estimator}: {name} must be (low, high) with {bounds} ({what}); got {value!r}."
+        )
+
+
 # ---------------------------------------------------------------------- injectors
 class _WindowInjector(BaseInjector):
     """Shared machinery: copy random windows, distort one segment on random channels.
@@ -62,23 +81,34 @@ class _WindowInjector(BaseInjector):
     def _distortion_params(self):
         return {}
 
-    def _check_length_range(self):
-        low, high = self.length_range if len(self.length_range) == 2 else (None, None)
-        if low is None or not 0 < low <= high <= 1:
-            raise ValueError(
-                "length_range must be (low, high) with 0 < low <= high <= 1 (fractions of the "
-                f"window length); got {self.length_range!r}."
-            )
-        return low, high
+    def _check_params(self):
+        name = type(self).__name__
+        _check_range(name, "length_range", self.length_range, low=0.0, high=1.0,
+                     what="fractions of the window length", open_low=True)
+        if "magnitude" in self._parameter_constraints:
+            _check_range(name, "magnitude", self.magnitude, low=0.0,
+                         what="channel standard deviations; the sign is drawn at random")
+        if "frequency_factors" in self._parameter_constraints:
+            factors = self.frequency_factors
+            if not (
+                len(factors) > 0
+                and all(_is_real(f) and math.isfinite(f) and f > 0 for f in factors)
+            ):
+                raise ValueError(
+                    f"{name}: frequency_factors must be a non-empty tuple of positive numbers; "
+                    f"got {factors!r}."
+                )
+        return self.length_range
 
     def _generate(self, X, n_anomalies, rng):
-        low, high = self._check_length_range()
+        low, high = self._check_params()
         windows = X[:, :, None] if X.ndim == 2 else X
         n, window, n_channels = windows.shape
         source = rng.integers(0, n, size=n_anomalies)
         out = windows[source].astype(np.float64)
         labels = np.zeros((n_anomalies, window), dtype=np.int8)
-        scale = windows.reshape(-1, n_channels).std(axis=0).astype(np.float64)
+        # float64 statistics: the float32 sum of squares overflows from magnitudes ~1e19 on.
+        scale = windows.reshape(-1, n_channels).std(axis=0, dtype=np.float64)
         scale[scale == 0] = 1.0
         max_channels = max(1, math.ceil(self.channel_fraction * n_channels))
         params = self._distortion_params()

@@ -111,6 +111,9 @@ def make_anomaly_scorer(name="roc_auc"):
 
     Use it as ``GridSearchCV(..., scoring=make_anomaly_scorer("average_precision"))``: the
     labels of the validation folds are only used to score, detectors still fit unlabelled.
+    It needs those labels: a search fitted without ``y`` raises a ``ValueError`` that points
+    to :func:`skanomaly.model_selection.make_injection_scorer`, the label-free scorer (instead
+    of scikit-learn's NaN scores, which would silently make the first candidate the best).
 
     Parameters
     ----------
@@ -129,4 +132,69 @@ def make_anomaly_scorer(name="roc_auc"):
     """
     if name not in _SCORERS:
         raise ValueError(f"name must be one of {sorted(_SCORERS)}; got {name!r}.")
-    return make_scorer(_SCORERS[name], response_method="decision_function")
+    scorer = make_scorer(_SCORERS[name], response_method="decision_function")
+    # Same object, one more check: rebuild it as a _LabelledScorer without calling the
+    # private constructor of scikit-learn's _Scorer (its signature changes between releases).
+    labelled = object.__new__(_LabelledScorer)
+    labelled.__dict__.update(scorer.__dict__)
+    labelled._metric_name = name
+    return labelled
+
+
+class _LabelledScorer(type(make_scorer(roc_auc_score))):
+    """scikit-learn's scorer, failing loudly when the labels it needs are missing."""
+
+    def __call__(self, estimator, X, y_true=None, **kwargs):
+        if y_true is None:
+            return _missing_labels(self._metric_name)
+        return super().__call__(estimator, X, y_true, **kwargs)
+
+    def _score(self, method_caller, estimator, X, y_true=None, **kwargs):
+        if y_true is None:
+            return _missing_labels(self._metric_name)
+        return super()._score(method_caller, estimator, X, y_true, **kwargs)
+
+
+class _LabelsRequired:
+    """Returned instead of a score when a labelled scorer gets no labels inside scikit-learn.
+
+    scikit-learn's ``_score`` turns any exception raised by a scorer into ``error_score``
+    (NaN by default) plus a "Scoring failed" warning, so ``GridSearchCV(...).fit(X)`` would end
+    with NaN scores and the first candidate as ``best_params_``. A returned non-number,
+    however, is checked *outside* that ``try``: scikit-learn raises ``ValueError("scoring must
+    return a number, got <this object> ...")``, and this object's text is our explanation.
+    """
+
+    def __init__(self, message):
+        self.message = message
+
+    def __repr__(self):
+        return self.message
+
+    __str__ = __repr__
+
+
+def _missing_labels(name):
+    message = (
+        f"make_anomaly_scorer({name!r}) needs the labels y of the validation data, but the "
+        "search or cross-validation was fitted without y. Without labels, score candidates "
+        "on injected anomalies: scoring=skanomaly.model_selection.make_injection_scorer()"
+    )
+    if _called_by_sklearn_validation():
+        return _LabelsRequired(message)
+    raise ValueError(message)
+
+
+def _called_by_sklearn_validation():
+    """Whether a scikit-learn function that swallows scorer exceptions called us."""
+    import sys
+
+    frame = sys._getframe(2)
+    for _ in range(4):
+        if frame is None:
+            return False
+        module = frame.f_globals.get("__name__", "")
+        if module.startswith(("sklearn.model_selection", "sklearn.metrics._scorer")):
+            return True
+        frame = frame.f_back
+    return False

@@ -14,6 +14,8 @@ from scipy.ndimage import maximum_filter1d
 __all__ = ["sliding_windows", "window_scores_to_points", "window_start_indices"]
 
 _HOW = ("max", "mean", "last", "center")
+# Time steps mapped per block by window_scores_to_points: its temporaries stay O(block).
+_POINT_BLOCK = 1 << 18
 
 
 def _check_window_args(n_timestamps, window, stride):
@@ -118,12 +120,39 @@ def sliding_windows(X, window, stride=1):
             "Expected a series of shape (n_timestamps,) or (n_timestamps, n_channels); got an "
             f"array with {X.ndim} dimensions."
         )
-    starts = window_start_indices(len(X), window, stride)
-    # (T - window + 1, D, window) -> every stride-th window -> (n, window, D); all views.
-    view = sliding_window_view(X, window, axis=0)[::stride].transpose(0, 2, 1)
+    view, starts = _regular_windows(X, window, stride)
     if len(view) == len(starts):
         return view
     return np.concatenate([view, X[None, starts[-1] :]], axis=0)
+
+
+def _regular_windows(X, window, stride):
+    """The strided view of the windows starting every ``stride`` steps, and all starts.
+
+    The view holds every window but the end-aligned extra one, when there is one (it is
+    ``X[starts[-1]:]``). ``X`` is a 2-D series.
+    """
+    starts = window_start_indices(len(X), window, stride)
+    # (T - window + 1, D, window) -> every stride-th window -> (n, window, D); all views.
+    view = sliding_window_view(X, window, axis=0)[::stride].transpose(0, 2, 1)
+    return view, starts
+
+
+def _window_chunks(X, window, stride, chunk_size):
+    """Yield ``(first, windows)``: the windows of :func:`sliding_windows` in chunks.
+
+    Each chunk holds at most ``chunk_size`` windows, ``windows[i]`` being window
+    ``first + i``. Chunks are zero-copy views, except the one holding the end-aligned extra
+    window (a copy of that chunk only), so walking a series of any length costs O(chunk).
+    """
+    view, starts = _regular_windows(X, window, stride)
+    n_regular = len(view)
+    for first in range(0, len(starts), chunk_size):
+        stop = min(first + chunk_size, len(starts))
+        if stop <= n_regular:
+            yield first, view[first:stop]
+        else:
+            yield first, np.concatenate([view[first:n_regular], X[None, starts[-1] :]])
 
 
 def window_scores_to_points(scores, n_timestamps, window, stride=1, how="max"):
@@ -161,7 +190,8 @@ def window_scores_to_points(scores, n_timestamps, window, stride=1, how="max"):
     its start position turns ``"max"`` into a running maximum of length ``window``
     (:func:`scipy.ndimage.maximum_filter1d`, O(T)) and ``"mean"`` into differences of
     cumulative sums; ``"last"`` and ``"center"`` are index look-ups with
-    :func:`numpy.searchsorted`.
+    :func:`numpy.searchsorted`. Steps are mapped in blocks of 262,144, so the memory used
+    besides ``scores`` and the result is O(block + window), whatever the series length.
 
     Examples
     --------
@@ -186,25 +216,42 @@ def window_scores_to_points(scores, n_timestamps, window, stride=1, how="max"):
         )
     if not np.isfinite(scores).all():
         raise ValueError("scores contains NaN or infinity.")
-    t = np.arange(n_timestamps)
+    point_scores = np.empty(n_timestamps)
+    # Blocks of time steps keep the temporaries (running filters, index look-ups) at
+    # O(block + window) whatever the series length; the result is the same as one pass.
+    for first in range(0, n_timestamps, _POINT_BLOCK):
+        last = min(first + _POINT_BLOCK, n_timestamps)
+        point_scores[first:last] = _points_of_block(scores, starts, first, last, window, how)
+    return point_scores
+
+
+def _points_of_block(scores, starts, first, last, window, how):
+    """Point scores of the steps ``first <= t < last`` (see window_scores_to_points)."""
+    t = np.arange(first, last)
     if how == "max":
-        at_start = np.full(n_timestamps, -np.inf)
-        at_start[starts] = scores
+        # Window starts that can cover the block lie in [first - window + 1, last).
+        origin = max(0, first - window + 1)
+        lo, hi = np.searchsorted(starts, [origin, last], side="left")
+        at_start = np.full(last - origin, -np.inf)
+        at_start[starts[lo:hi] - origin] = scores[lo:hi]
         # Trailing maximum over at_start[t - window + 1 : t + 1] (origin shifts the filter
         # so that it looks back only); steps before 0 are -inf.
-        return maximum_filter1d(
+        trailing = maximum_filter1d(
             at_start, size=window, mode="constant", cval=-np.inf, origin=(window - 1) // 2
         )
-    if how == "mean":
-        # Windows covering t: indices in [lo, hi] of the sorted starts.
-        lo = np.searchsorted(starts, t - window + 1, side="left")
-        hi = np.searchsorted(starts, t, side="right")
-        cumulative = np.concatenate([[0.0], np.cumsum(scores)])
-        return (cumulative[hi] - cumulative[lo]) / (hi - lo)
-    if how == "last":
-        return scores[np.searchsorted(starts, t - window + 1, side="left")]
-    # center: nearest window centre among the covering windows (a contiguous range).
+        return trailing[first - origin :]
+    # Windows covering t: indices in [lo, hi] of the sorted starts.
     lo = np.searchsorted(starts, t - window + 1, side="left")
+    if how == "mean":
+        hi = np.searchsorted(starts, t, side="right")
+        # Cumulative sums local to the block: as exact as one global sum, and more precise
+        # on long series (no large running total to subtract from).
+        base = lo[0]
+        cumulative = np.concatenate([[0.0], np.cumsum(scores[base : hi[-1]])])
+        return (cumulative[hi - base] - cumulative[lo - base]) / (hi - lo)
+    if how == "last":
+        return scores[lo]
+    # center: nearest window centre among the covering windows (a contiguous range).
     hi = np.searchsorted(starts, t, side="right") - 1
     ideal = t - (window - 1) / 2.0  # start whose centre is exactly t
     right = np.clip(np.searchsorted(starts, ideal, side="left"), lo, hi)

@@ -36,7 +36,7 @@ class ReferenceAutoEncoder(BaseDeepDetector):
     latent_dim : int, default=8
         Bottleneck width.
     contamination, epochs, batch_size, lr, device, random_state, verbose, early_stopping, \
-validation_fraction, patience
+validation_fraction, patience, torch_threads
         See :class:`~skanomaly.base.BaseDeepDetector`.
     """
 
@@ -61,6 +61,7 @@ validation_fraction, patience
         early_stopping=False,
         validation_fraction=0.1,
         patience=10,
+        torch_threads="auto",
     ):
         super().__init__(
             contamination=contamination,
@@ -73,6 +74,7 @@ validation_fraction, patience
             early_stopping=early_stopping,
             validation_fraction=validation_fraction,
             patience=patience,
+            torch_threads=torch_threads,
         )
         self.hidden_dims = hidden_dims
         self.latent_dim = latent_dim

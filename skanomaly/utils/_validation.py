@@ -5,6 +5,7 @@ raises one clear ``ValueError``/``TypeError`` that states what was expected and 
 instead of a torch stack trace deep inside a training step.
 """
 
+import contextlib
 import math
 import numbers
 
@@ -69,7 +70,40 @@ def check_detector_input(estimator, X, *, reset, ensure_min_samples=2, dtype=np.
     >>> X.dtype, est.n_features_in_, est.input_shape_
     (dtype('float32'), 3, (8, 3))
     """
+    with naming(estimator):
+        return _check_detector_input(estimator, X, reset, ensure_min_samples, dtype)
+
+
+@contextlib.contextmanager
+def naming(estimator):
+    """Prefix the ``ValueError``s raised inside the block with the estimator's name (unless
+    they name it already), so that a message always says which estimator refused the data.
+
+    Examples
+    --------
+    >>> from sklearn.base import BaseEstimator
+    >>> from skanomaly.utils._validation import naming
+    >>> try:
+    ...     with naming(BaseEstimator()):
+    ...         raise ValueError("Complex data not supported")
+    ... except ValueError as exc:
+    ...     print(exc)
+    BaseEstimator: Complex data not supported
+    """
+    try:
+        yield
+    except ValueError as exc:
+        name = type(estimator).__name__
+        if exc.args and isinstance(exc.args[0], str) and name not in exc.args[0]:
+            exc.args = (f"{name}: {exc.args[0]}", *exc.args[1:])
+        raise
+
+
+def _check_detector_input(estimator, X, reset, ensure_min_samples, dtype):
     ndim = _ndim(X)
+    name = type(estimator).__name__
+    if not reset:
+        _check_input_ndim(estimator, ndim)
     if ndim == 3:
         X = check_array(
             X,
@@ -78,11 +112,12 @@ def check_detector_input(estimator, X, *, reset, ensure_min_samples=2, dtype=np.
             ensure_min_samples=ensure_min_samples,
             ensure_all_finite=True,
             input_name="X",
+            estimator=estimator,
         )
         if X.shape[1] == 0 or X.shape[2] == 0:
             raise ValueError(
-                f"Windows need a positive length and at least one channel; got X with shape "
-                f"{X.shape}."
+                f"{name}: windows need a positive length and at least one channel; got X with "
+                f"shape {X.shape}."
             )
         _check_feature_names(estimator, X, reset=reset)
         if reset:
@@ -93,7 +128,7 @@ def check_detector_input(estimator, X, *, reset, ensure_min_samples=2, dtype=np.
         return np.ascontiguousarray(X)
     if ndim > 3:
         raise ValueError(
-            "Expected a 2-D array (n_samples, n_features) or a 3-D array of windows "
+            f"{name} expected a 2-D array (n_samples, n_features) or a 3-D array of windows "
             f"(n_windows, window, n_channels); got an array with {ndim} dimensions."
         )
     X = validate_data(
@@ -109,6 +144,25 @@ def check_detector_input(estimator, X, *, reset, ensure_min_samples=2, dtype=np.
     else:
         _check_input_shape(estimator, X)
     return np.ascontiguousarray(X)
+
+
+def _check_input_ndim(estimator, ndim):
+    """Tabular data for a model fitted on windows (or the reverse) gets a message in terms of
+    windows and channels, not scikit-learn's "expecting <n_channels> features"."""
+    expected = getattr(estimator, "input_shape_", None)
+    if expected is None or ndim not in (2, 3) or ndim - 1 == len(expected):
+        return
+    name = type(estimator).__name__
+    if len(expected) == 2:
+        window, n_channels = expected
+        raise ValueError(
+            f"{name} was fitted on windows of shape (window, n_channels) = {tuple(expected)}; "
+            f"got a 2-D array. Pass windows of shape (n_windows, {window}, {n_channels})."
+        )
+    raise ValueError(
+        f"{name} was fitted on tabular data with {expected[0]} features; got a 3-D array of "
+        f"windows. Pass an array of shape (n_samples, {expected[0]})."
+    )
 
 
 def _check_input_shape(estimator, X):

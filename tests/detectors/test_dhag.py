@@ -17,13 +17,7 @@ from skanomaly.nn import fork_rng
 CPU = torch.device("cpu")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    # These models are tiny: a second intra-op thread only adds contention on a busy machine.
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _small(**params):
@@ -228,3 +222,41 @@ def test_thyroid_beats_chance_clearly(shared_data):
     detector = DHAGDetector(epochs=10, random_state=0, device="cpu")
     detector.fit(scaler.transform(X_train))
     assert roc_auc_score(y_test, detector.decision_function(scaler.transform(X_test))) > 0.9
+
+
+# ---------------------------------------------------------------------- issue 21
+def test_scores_do_not_depend_on_the_scale_of_X():
+    # Issue 21, item 1: X x 1e3 dropped the AUROC to 0.66 and x 1e7 left ~100 distinct
+    # scores out of 525. The detector now standardises with training statistics.
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal(size=(300, 8)), rng.normal(3, 1, size=(15, 8))])
+    y = np.r_[np.zeros(300), np.ones(15)]
+    reference = _small(epochs=10).fit(X).decision_scores_
+    for factor in (1e3, 1e7):
+        detector = _small(epochs=10).fit(X * factor)
+        np.testing.assert_allclose(detector.mean_, X.mean(axis=0) * factor, rtol=1e-4)
+        np.testing.assert_allclose(detector.scale_, X.std(axis=0) * factor, rtol=1e-4)
+        scores = detector.decision_scores_
+        assert len(np.unique(scores)) == len(X)
+        assert roc_auc_score(y, scores) > 0.95
+        np.testing.assert_allclose(scores, reference, atol=1e-3)
+
+
+def test_preprocessing_false_feeds_raw_values(tabular_data):
+    X, _ = tabular_data
+    raw = _small(epochs=2, preprocessing=False).fit(X)
+    assert raw.mean_ is None and raw.scale_ is None
+    shifted = _small(epochs=2, preprocessing=False).fit(X + 100.0)
+    assert not np.allclose(raw.decision_scores_, shifted.decision_scores_, atol=1e-3)
+
+
+def test_windows_are_standardised_per_channel(window_data):
+    detector = _small(epochs=1).fit(window_data * [1.0, 1e4][: window_data.shape[2]])
+    assert detector.mean_.shape == detector.scale_.shape == (window_data.shape[2],)
+
+
+def test_semi_supervised_rejects_y_without_normal_rows(tabular_data):
+    # Issue 21, item 7: y all ones trained the discriminator on known anomalies only.
+    X, _ = tabular_data
+    with pytest.raises(ValueError, match=r"DHAGDetector\(semi_supervised=True\).*y == 0"):
+        _small(semi_supervised=True).fit(X, np.ones(len(X)))

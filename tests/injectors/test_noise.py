@@ -1,5 +1,6 @@
 """GaussianNoiseInjector and SMOTENoiseInjector (AnoRand Sec. 5.1)."""
 
+import warnings
 from unittest import mock
 
 import numpy as np
@@ -125,3 +126,37 @@ def test_bad_parameters_are_rejected(X):
         SMOTENoiseInjector(subset_ratio=1.5).fit_resample(X)
     with pytest.raises(ValueError, match="n_anomalies"):
         GaussianNoiseInjector().generate(X, -2)
+
+
+@pytest.mark.parametrize("cls", [GaussianNoiseInjector, SMOTENoiseInjector])
+def test_fit_resample_returns_the_original_rows_unchanged(cls):
+    # Issue 21, item 3: rows were cast to float32 (integers near 1e9 moved by up to 32).
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    X = rng.integers(10**9, 10**9 + 1000, size=(60, 3))
+    X_res, _ = cls(random_state=0).fit_resample(X)
+    assert X_res.dtype == np.float64
+    np.testing.assert_array_equal(X_res[:60], X)
+    X64 = rng.normal(size=(60, 3)) * 1e6 + 1e9
+    X_res, _ = cls(random_state=0).fit_resample(X64)
+    assert X_res.dtype == np.float64
+    np.testing.assert_array_equal(X_res[:60], X64)
+    X32 = X64.astype(np.float32)
+    assert cls(random_state=0).fit_resample(X32)[0].dtype == np.float32
+    frame = pd.DataFrame(X, columns=["a", "b", "c"])
+    frame_res, _ = cls(random_state=0).fit_resample(frame)
+    assert list(frame_res.columns) == ["a", "b", "c"]
+    assert (frame_res.dtypes == np.float64).all()
+    np.testing.assert_array_equal(frame_res.to_numpy()[:60], X)
+
+
+@pytest.mark.parametrize("cls", [GaussianNoiseInjector, SMOTENoiseInjector])
+def test_negligible_noise_on_unscaled_data_warns(cls, X):
+    # Issue 21 (scale): InjectionClassifier's AUROC fell from 0.85 to 0.28 on X x 1e3, silently:
+    # the noise is in the units of X, so its anomalies were copies of normal rows.
+    with pytest.warns(UserWarning, match=f"{cls.__name__}: noise_level=.*StandardScaler"):
+        cls(random_state=0).fit_resample(X * 1e3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cls(random_state=0).fit_resample(X)
+        cls(random_state=0, noise_level=0.0).fit_resample(X * 1e3)

@@ -111,6 +111,14 @@ def test_random_choice_mixes_and_respects_weights(windows):
     ("injector", "message"),
     [
         (TrendInjector(length_range=(0.6, 0.2)), "length_range"),
+        (TrendInjector(length_range=(0.0, 0.2)), "length_range"),
+        # Issue 21, item 4: tuple parameters were not validated.
+        (PointSpikeInjector(magnitude=(-1.0,)), r"PointSpikeInjector: magnitude must be"),
+        (ContextualInjector(magnitude=(-2.0, 1.0)), "magnitude"),
+        (TrendInjector(magnitude=(1.0, float("inf"))), "magnitude"),
+        (CutAddPasteInjector(magnitude=("a", 1.0)), "magnitude"),
+        (SeasonalInjector(frequency_factors=()), "frequency_factors"),
+        (SeasonalInjector(frequency_factors=(0.5, -2.0)), "frequency_factors"),
         (RandomChoiceInjector(weights=(1.0,)), "weights"),
         (RandomChoiceInjector(injectors=()), "at least one"),
     ],
@@ -118,3 +126,41 @@ def test_random_choice_mixes_and_respects_weights(windows):
 def test_errors(injector, message, windows):
     with pytest.raises(ValueError, match=message):
         injector.generate(windows, 3)
+
+
+@pytest.mark.parametrize("cls", INJECTORS)
+def test_bad_tuple_parameters_are_rejected_by_fit_too(cls, windows):
+    params = {"length_range": (0.5,)}
+    with pytest.raises(ValueError, match=f"{cls.__name__}: length_range"):
+        cls(**params).fit(windows)
+
+
+@pytest.mark.parametrize("cls", [*INJECTORS, RandomChoiceInjector])
+@pytest.mark.parametrize("magnitude", [1e19, 1e30])
+def test_huge_values_give_finite_anomalies(cls, magnitude, windows):
+    # Issue 21, item 4: the float32 standard deviation overflowed from ~1e19 on, so the
+    # anomalies came out as inf (with only a RuntimeWarning).
+    X = windows.astype(np.float64) * magnitude
+    with np.errstate(all="raise"):
+        X_res, _ = cls(random_state=0, anomaly_ratio=0.2).fit_resample(X)
+    assert np.isfinite(X_res).all()
+    assert np.abs(X_res[len(X):]).max() > 0.1 * magnitude
+
+
+def test_anomalies_that_overflow_float32_are_refused(windows):
+    X = (windows / np.abs(windows).max() * 3e38).astype(np.float32)
+    with pytest.raises(ValueError, match="PointSpikeInjector generated non-finite"):
+        PointSpikeInjector(magnitude=(5.0, 6.0), random_state=0).fit_resample(X)
+
+
+@pytest.mark.parametrize("cls", [*INJECTORS, RandomChoiceInjector])
+def test_generate_checks_the_fitted_window_shape(cls, windows):
+    # Issue 21, item 4: a fitted hand-crafted injector accepted windows of another shape.
+    injector = cls(random_state=0).fit(windows)
+    assert injector.generate(windows, 2).shape == (2, *windows.shape[1:])
+    with pytest.raises(ValueError, match=f"{cls.__name__} was fitted on windows"):
+        injector.generate(windows[:, :32], 2)
+    with pytest.raises(ValueError, match=r"sample shape \(64, 2\)"):
+        injector.generate(windows[:, :, :2], 2)
+    # Unfitted, a hand-crafted injector generates from any window shape (it learns nothing).
+    assert cls(random_state=0).generate(windows[:, :32], 2).shape == (2, 32, 4)

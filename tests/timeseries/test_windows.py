@@ -108,3 +108,36 @@ def test_large_series_is_fast_and_exact():
     scores = np.arange(T - window + 1, dtype=float)  # increasing: max = latest covering window
     points = window_scores_to_points(scores, T, window, how="max")
     np.testing.assert_array_equal(points, np.minimum(np.arange(T), T - window))
+
+
+@pytest.mark.parametrize("block", [1, 3, 7])
+@pytest.mark.parametrize(("T", "window", "stride"), [(40, 7, 3), (40, 4, 1), (13, 5, 5), (9, 1, 1)])
+@pytest.mark.parametrize("how", ["max", "mean", "last", "center"])
+def test_points_in_blocks_match_one_pass(monkeypatch, block, T, window, stride, how):
+    # Long series are mapped block by block; tiny blocks exercise every block boundary.
+    from skanomaly.timeseries import _windows
+
+    starts = window_start_indices(T, window, stride)
+    scores = np.random.default_rng(T + window + stride).normal(size=len(starts))
+    one_pass = window_scores_to_points(scores, T, window, stride, how)
+    monkeypatch.setattr(_windows, "_POINT_BLOCK", block)
+    blocked = window_scores_to_points(scores, T, window, stride, how)
+    np.testing.assert_allclose(blocked, one_pass, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        blocked, _reference_points(scores, starts, T, window, how), rtol=1e-12, atol=1e-12
+    )
+
+
+@pytest.mark.parametrize(("T", "window", "stride"), [(40, 7, 3), (41, 7, 3), (10, 4, 2)])
+def test_window_chunks_are_views_and_cover_every_window(T, window, stride):
+    from skanomaly.timeseries._windows import _window_chunks
+
+    X = np.arange(T * 2, dtype=float).reshape(T, 2)
+    expected = sliding_windows(X, window, stride)
+    chunks = list(_window_chunks(X, window, stride, chunk_size=4))
+    assert [first for first, _ in chunks] == list(range(0, len(expected), 4))
+    np.testing.assert_array_equal(np.concatenate([c for _, c in chunks]), expected)
+    n_regular = (T - window) // stride + 1
+    for first, chunk in chunks:
+        if first + len(chunk) <= n_regular:
+            assert np.shares_memory(chunk, X)
