@@ -18,6 +18,11 @@ from skanomaly.utils._validation import check_layer_widths, flat_size, seed_unse
 
 __all__ = ["AnoRandDetector"]
 
+# ``epochs="auto"``: the paper's 200 epochs (Sec. 6) where it reports them, i.e. with real
+# labels (Table 2); 50 unsupervised, where the exposure step and lr 1e-3 were chosen for a
+# CPU budget (benchmarks/anorand_results.md, "How the defaults were chosen").
+_AUTO_EPOCHS = {"supervised": 200, "unsupervised": 50}
+
 
 def _floored(scale, floor=1e-3):
     """Per-feature residual scales, none below ``floor`` times the largest.
@@ -114,10 +119,14 @@ class AnoRandDetector(NestedDefaultsMixin, BaseDeepDetector):
     latent_dim : int, default=16
         Width of the auto-encoder latent ``z1``.
     semi_supervised : bool, default=False
-        If True, ``fit`` needs ``y``: rows with ``y == 1`` join the injected anomalies as
-        known anomalies (the paper's supervised mode uses the real labels), anomalies are
-        generated from the rows with ``y == 0`` only, and the reconstruction loss ignores
-        both. If False, ``y`` is ignored (``GridSearchCV`` passes it).
+        If True, ``fit`` needs ``y`` (1 = known anomaly, 0 = normal or unlabelled) and
+        trains on the real labels *instead of* synthetic ones, as the paper's supervised
+        mode does ("using the actual labels to train the model instead of creating pseudo
+        labels", Table 2): nothing is injected and the reconstruction loss ignores the rows
+        with ``y == 1``. Only when ``y`` holds no anomaly at all (one-class training data)
+        are anomalies injected, generated from the rows with ``y == 0``, since the ND block
+        would otherwise have no anomaly to learn. If False, ``y`` is ignored
+        (``GridSearchCV`` passes it).
     anomaly_score : {"auto", "standardized_reconstruction", "fused", "reconstruction", "noise"}, default="auto"
         What ``decision_function`` returns: ``"fused"`` is the paper's fusion of both
         blocks (Eq. 8), ``"reconstruction"`` the AE block's ``y_AE`` (Eq. 6), ``"noise"``
@@ -150,9 +159,12 @@ class AnoRandDetector(NestedDefaultsMixin, BaseDeepDetector):
         and never the scores.
     contamination : float in (0, 0.5], default=0.1
         Expected share of anomalies; sets ``threshold_`` and so ``predict``.
-    epochs : int, default=50
-        Passes over the augmented training data. The paper trains 200 epochs on a GPU; 50
-        keeps a CPU fit practical (``epochs=200`` reproduces the paper's budget).
+    epochs : int or "auto", default="auto"
+        Passes over the training data (with its injected rows). ``"auto"`` is the paper's
+        200 epochs (Sec. 6) with ``semi_supervised=True``, the mode of the paper's Table 2,
+        and 50 unsupervised, which keeps a CPU fit practical and is the budget the
+        unsupervised defaults were chosen for (``epochs=200`` is the paper's budget there
+        too). The number run is ``n_epochs_``.
     batch_size : int, default=128
         Rows per step (the paper's value).
     lr : float, default=1e-3
@@ -184,7 +196,8 @@ class AnoRandDetector(NestedDefaultsMixin, BaseDeepDetector):
         rows labelled 0, at least 1e-3 times the largest; divides the residuals of the
         standardised score.
     n_injected_ : int
-        Synthetic anomalies added to the training data.
+        Synthetic anomalies added to the training data (0 when ``semi_supervised=True`` and
+        ``y`` holds known anomalies).
     module_, device_, n_features_in_, input_shape_, feature_names_in_, loss_curve_, \
 validation_scores_, n_epochs_, best_epoch_
         See :class:`~skanomaly.base.BaseDeepDetector`.
@@ -196,7 +209,8 @@ validation_scores_, n_epochs_, best_epoch_
 
     Notes
     -----
-    Benchmark results (31 ADBench sets, unsupervised protocol) and the development-suite
+    Benchmark results (31 ADBench sets, unsupervised protocol; the paper's supervised Table 2
+    protocol, ``benchmarks/anorand.py --protocol paper-supervised``) and the development-suite
     measurements behind the defaults are on the :ref:`AnoRand page <anorand>` and in
     ``benchmarks/anorand_results.md``.
 
@@ -257,6 +271,7 @@ validation_scores_, n_epochs_, best_epoch_
         ],
         "contamination_handling": [StrOptions({"relabel", "soft", "ignore", "none"})],
         "exposure_ratio": [Interval(Real, 0, 0.5, closed="both")],
+        "epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
     }
     _nested_defaults = {"injector": SMOTENoiseInjector}
 
@@ -273,7 +288,7 @@ validation_scores_, n_epochs_, best_epoch_
         contamination_handling="relabel",
         exposure_ratio=0.1,
         contamination=0.1,
-        epochs=50,
+        epochs="auto",
         batch_size=128,
         lr=1e-3,
         device="auto",
@@ -309,10 +324,21 @@ validation_scores_, n_epochs_, best_epoch_
 
     # ------------------------------------------------------------------ hooks
     def _prepare_training_data(self, X, y, rng):
-        """Training rows labelled 0 (or ``y`` when semi-supervised) plus injected rows
-        labelled 1."""
+        """Training rows labelled 0 plus injected rows labelled 1; with real labels (``y``
+        holding anomalies) the rows and ``y`` alone."""
         check_layer_widths(self.mlp_hidden_dims, "mlp_hidden_dims")
         check_layer_widths(self.encoder_hidden_dims, "encoder_hidden_dims")
+        if y is not None and (y == 1).any():
+            # The paper's supervised mode: real labels *instead of* pseudo labels. Injected
+            # rows on top of them would teach the ND block the injector's anomalies next to
+            # the data's own, and outnumber the real ones on most sets.
+            if not (y == 0).any():
+                raise ValueError(
+                    "AnoRandDetector needs normal rows (y == 0) for its auto-encoder; "
+                    "every row of y is 1."
+                )
+            self.n_injected_ = 0
+            return X, y.astype(np.float32)
         injector = SMOTENoiseInjector() if self.injector is None else clone(self.injector)
         # A learned injector's own fit then follows the detector's seed too.
         seed_unset_random_state(injector, rng)
@@ -385,8 +411,21 @@ validation_scores_, n_epochs_, best_epoch_
             replacement = torch.zeros_like(loss)
         return torch.where(exposed, replacement, loss)
 
+    def _n_epochs(self):
+        """``epochs``, with ``"auto"`` resolved by the training mode."""
+        if self.epochs != "auto":
+            return self.epochs
+        return _AUTO_EPOCHS["supervised" if self.semi_supervised else "unsupervised"]
+
     def _fit_module(self, arrays, rng):
-        super()._fit_module(arrays, rng)
+        self._fit_stage(
+            self._train_step,
+            arrays,
+            rng,
+            optimizer=self._make_optimizer(self.module_),
+            epochs=self._n_epochs(),
+            scheduler_factory=self._make_scheduler,
+        )
         # After training, over the rows labelled 0: the third quartiles of both blocks'
         # probabilities (Eq. 7) and each feature's RMS residual (the standardised score).
         X, y = arrays
