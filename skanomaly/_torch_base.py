@@ -320,12 +320,24 @@ class BaseTorchEstimator(BaseEstimator, metaclass=ABCMeta):
         return y.astype(np.float32)
 
     # ------------------------------------------------------------------ the loop
-    def _fit_stage(self, step, arrays, rng, *, optimizer, epochs, scheduler_factory=None):
+    def _fit_stage(
+        self, step, arrays, rng, *, optimizer, epochs, scheduler_factory=None, stage=None
+    ):
         """One training stage: split off the validation rows (``early_stopping``), then run
-        :meth:`_train_loop` of ``step`` over ``arrays`` (a tuple aligned on axis 0)."""
+        :meth:`_train_loop` of ``step`` over ``arrays`` (a tuple aligned on axis 0).
+
+        ``stage`` is the public name the progress bar shows (``verbose``) beside the class
+        name, e.g. ``"pretext"``; multi-stage models name every stage so that users can tell
+        which one is running."""
         train, valid = self._split_validation(arrays, rng)
         self._train_loop(
-            step, optimizer, train, valid, epochs=epochs, scheduler_factory=scheduler_factory
+            step,
+            optimizer,
+            train,
+            valid,
+            epochs=epochs,
+            scheduler_factory=scheduler_factory,
+            stage=stage,
         )
 
     def _split_validation(self, arrays, rng):
@@ -370,7 +382,9 @@ class BaseTorchEstimator(BaseEstimator, metaclass=ABCMeta):
             del bounds[-2]
         return list(zip(bounds[:-1], bounds[1:], strict=True))
 
-    def _train_loop(self, step, optimizer, train, valid=None, *, epochs, scheduler_factory=None):
+    def _train_loop(
+        self, step, optimizer, train, valid=None, *, epochs, scheduler_factory=None, stage=None
+    ):
         """Run ``epochs`` passes of ``step`` over ``train`` (a tuple of tensors).
 
         ``step(batch)`` returns the loss of one batch; the validation loss (early stopping)
@@ -388,7 +402,7 @@ class BaseTorchEstimator(BaseEstimator, metaclass=ABCMeta):
         self.best_epoch_ = epochs
         progress = tqdm(
             range(1, epochs + 1),
-            desc=type(self).__name__,
+            desc=type(self).__name__ if stage is None else f"{type(self).__name__} [{stage}]",
             disable=not self.verbose,
             leave=False,
         )
