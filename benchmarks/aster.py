@@ -15,12 +15,19 @@ weights, built from its config) are reported too.
 Run from the repository root::
 
     PYTHONPATH=$PWD python benchmarks/aster.py > aster.md   # ~30 min on a shared 2-core CPU
+
+Two checks of issues 17/18 (ASTER at its defaults, windowed IForest beside it)::
+
+    PYTHONPATH=$PWD python benchmarks/aster.py --synthetic  # tests/_series_cases.py, seeds 0-3
+    PYTHONPATH=$PWD python benchmarks/aster.py --timing     # default fit, 10,000 x 3, window 100
 """
 
 import argparse
 import math
+import time
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from skanomaly.benchmark import evaluate, shared_data_dir, timeseries_split
@@ -28,6 +35,8 @@ from skanomaly.detectors import ASTERDetector
 from skanomaly.timeseries import TimeSeriesDetector
 
 METRICS = ("vus_pr", "aupr", "auroc", "best_f1")
+# The window of the shared synthetic cases (windowed IForest gets AUROC 0.94-0.99 with it).
+SYNTHETIC_WINDOW = 32
 
 # ASTER paper, Table 1 (TAB protocol, GPT-2 + LoRA). None of these datasets is in our data.
 PAPER_ROWS = {
@@ -63,6 +72,57 @@ def iforest(seed):
     return IForest(random_state=seed)
 
 
+def synthetic(args):
+    """AUROC of ASTER (defaults) and windowed IForest on the shared synthetic regression series
+    (fit on the anomaly-free train part, every test step scored), seeds 0-3."""
+    from sklearn.metrics import roc_auc_score
+
+    from tests._series_cases import KINDS, regression_series
+
+    print(f"\n## Synthetic regression series (tests/_series_cases.py), window {SYNTHETIC_WINDOW}, "
+          f"stride 1, AUROC of step scores, CPU {args.threads} thread(s)\n")
+    print("| case | detector | seed 0 | seed 1 | seed 2 | seed 3 | mean | fit s (mean) |")
+    print("|---|---|---|---|---|---|---|---|")
+    factories = {
+        "ASTER (linear, defaults)": lambda s: ASTERDetector(random_state=s, device="cpu"),
+        "IForest (windows)": iforest,
+    }
+    for kind in KINDS:
+        train, test, labels = regression_series(kind)
+        for label, factory in factories.items():
+            aurocs, fits = [], []
+            for seed in range(4):
+                detector = TimeSeriesDetector(factory(seed), window=SYNTHETIC_WINDOW)
+                start = time.perf_counter()
+                detector.fit(train)
+                fits.append(time.perf_counter() - start)
+                aurocs.append(roc_auc_score(labels, detector.decision_function(test)))
+            print(f"| {kind} | {label} | " + " | ".join(f"{a:.3f}" for a in aurocs)
+                  + f" | {np.mean(aurocs):.3f} | {np.mean(fits):.1f} |", flush=True)
+
+
+def timing(args):
+    """Wall and CPU seconds of a default fit on a 10,000-step, 3-channel series, window 100
+    (issue 17's budget: 60 s on 2 CPU cores)."""
+    rng = np.random.default_rng(0)
+    t = np.arange(10_000)[:, None]
+    X = np.sin(2 * np.pi * t / 50 + np.array([0, 1, 2])) + 0.1 * rng.normal(size=(10_000, 3))
+    print("\n## Default fit, 10,000 x 3 series, TimeSeriesDetector(ASTERDetector(), window=100)\n")
+    print("| torch threads | fit wall s | fit CPU s | training windows | epochs |")
+    print("|---|---|---|---|---|")
+    for threads in args.timing_threads:
+        detector = TimeSeriesDetector(
+            ASTERDetector(random_state=0, torch_threads=threads), window=100
+        )
+        wall, cpu = time.perf_counter(), time.process_time()
+        detector.fit(X)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        inner = detector.detector_
+        print(f"| {threads} | {wall:.1f} | {cpu:.1f} | "
+              f"{min(len(detector.window_scores_), inner.max_train_windows)} of "
+              f"{len(detector.window_scores_)} | {inner.n_epochs_} |", flush=True)
+
+
 def count_parameters(module):
     total = sum(p.numel() for p in module.parameters())
     trainable = sum(p.numel() for p in module.parameters() if p.requires_grad)
@@ -94,8 +154,18 @@ def main(argv=None):
     parser.add_argument("--lm-series", type=int, default=2)
     parser.add_argument("--no-gpt2-small", action="store_true")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--synthetic", action="store_true",
+                        help="only the synthetic regression series (window 32)")
+    parser.add_argument("--timing", action="store_true", help="only the default-fit timing")
+    parser.add_argument("--timing-threads", type=int, nargs="*", default=[1, 2])
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
+    if args.synthetic or args.timing:
+        if args.synthetic:
+            synthetic(args)
+        if args.timing:
+            timing(args)
+        return
 
     data = shared_data_dir()
     if data is None:
