@@ -189,3 +189,15 @@ def test_accelerator_chunks_come_from_the_memory_budget(working_memory):
         assert model._chunk_plan(10**7, (21,), rows, is_tensor=True)[0] == 10**7
     model.device_ = torch.device("cpu")
     assert model._chunk_plan(10**7, (21,), 2000) == (10**7, 2000, 2000)
+
+
+def test_cpu_scoring_chunks_grow_with_the_threads_set_by_the_caller():
+    model, X = _reference(device="cpu", torch_threads=1)
+    one = model._inference_rows()
+    model.set_params(torch_threads=3)
+    assert model._inference_rows() == min(3 * one, 8192)
+    # Float32 MLP rows are computed alike at any chunk size and thread count (bit for bit
+    # on this project's CPUs; other BLAS builds may differ in the last digit).
+    scores = model.decision_function(X)
+    model.set_params(torch_threads=1)
+    np.testing.assert_allclose(model.decision_function(X), scores, rtol=1e-6)
