@@ -1,7 +1,9 @@
 """Names -> detectors for the benchmark runner: skanomaly's detectors and PyOD baselines.
 
 A name is either one of skanomaly's detectors (``"AnoRand"``, ``"DHAG"``, ``"GenIAS"``,
-``"ASTER"``) or ``"pyod:<Class>"`` for a PyOD baseline. Every detector is built for one cell
+``"ASTER"``), ``"pyod:<Class>"`` for a PyOD baseline, or ``"stumpy:MatrixProfile"`` (the
+matrix profile of the test series against the training series, time-series suite only; PyOD's
+own ``MatrixProfile`` cannot score a series it was not fitted on). Every detector is built for one cell
 of the grid: seeded with the cell's seed and, with ``quick=True``, with small per-detector
 settings so that a whole grid runs in minutes.
 
@@ -62,6 +64,9 @@ _PYOD = {
         {"device": "cpu"},
     ),
 }
+# Baselines of the time-series suite from other libraries: name -> class in
+# skanomaly.benchmark._baselines (they take the raw series and the window length).
+_OTHER_SERIES = {"stumpy:MatrixProfile": "MatrixProfileAB"}
 # PyOD's series detectors that take a window length.
 _WINDOW_PARAMETER = {
     "TimeSeriesOD": "window_size",
@@ -101,6 +106,8 @@ def list_detectors(suite=None):
         if suite == "tabular" and kind == "series":
             continue
         names.append(f"pyod:{name}")
+    if suite != "tabular":
+        names.extend(_OTHER_SERIES)
     return names
 
 
@@ -162,6 +169,11 @@ def make_detector(
         if name in _OURS:
             detector = _make_ours(name, seed, quick)
             kind = "points"
+        elif name in _OTHER_SERIES:
+            from skanomaly.benchmark import _baselines
+
+            detector = getattr(_baselines, _OTHER_SERIES[name])(window=window)
+            kind = "series"
         else:
             detector, kind = _make_pyod(
                 name.removeprefix("pyod:"), seed, quick, window, stride, n_features
