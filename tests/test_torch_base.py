@@ -148,6 +148,7 @@ def _flags():
         torch.is_deterministic_algorithms_warn_only_enabled(),
         cudnn.deterministic,
         cudnn.benchmark,
+        torch.utils.deterministic.fill_uninitialized_memory,
     )
 
 
@@ -174,15 +175,17 @@ def caller_flags():
     torch.use_deterministic_algorithms(False)
     torch.backends.cudnn.deterministic = False
     torch.backends.cudnn.benchmark = True
+    torch.utils.deterministic.fill_uninitialized_memory = True
     yield _flags()
     torch.use_deterministic_algorithms(saved[0], warn_only=saved[1])
-    torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = saved[2:]
+    torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = saved[2:4]
+    torch.utils.deterministic.fill_uninitialized_memory = saved[4]
 
 
 def test_fit_is_deterministic_inside_and_restores_the_caller(caller_flags):
     # device="auto": CUDA where there is one, so this runs on both kinds of machine.
     model = _Recorder(batch_size=8, random_state=0).fit(_X())
-    assert model.flags_ and set(model.flags_) == {(True, True, True, False)}
+    assert model.flags_ and set(model.flags_) == {(True, True, True, False, False)}
     assert _flags() == caller_flags
     failing = _Recorder(batch_size=8, random_state=0)
     failing.fail = True
@@ -196,7 +199,7 @@ def test_a_callers_strict_mode_is_kept():
     try:
         torch.use_deterministic_algorithms(True)  # strict: no warn_only
         model = _Recorder(batch_size=8, random_state=0).fit(_X())
-        assert set(model.flags_) == {(True, False, True, False)}
+        assert {f[:4] for f in model.flags_} == {(True, False, True, False)}
         assert _flags()[:2] == (True, False)
     finally:
         torch.use_deterministic_algorithms(saved[0], warn_only=saved[1])
