@@ -10,8 +10,8 @@ under the project's protocol (PROTOCOL.md: per-channel standardisation with trai
 fit on train without labels, every test step scored) with one window (100) and one stride (1)
 for every detector. Headline VUS-PR, then AUROC, AUPR and fit seconds. It is a thin layer over
 :func:`skanomaly.benchmark.run_benchmark`: the CSV is resumable (rerun the same command after
-an interruption; only missing or failed cells run) and the markdown report is written beside
-it. Rows record the skanomaly revision: adding detectors measured at a later commit to the
+an interruption; only missing or failed cells run); the documentation generates its page
+(ranks, plots, per-series table) from the CSV (``docs/benchmarks/suites.json``). Rows record the skanomaly revision: adding detectors measured at a later commit to the
 same CSV needs ``--mix-revisions`` (the report then lists both revisions).
 
 **Budget** (``--budget``). The default fit of each window detector (``TimeSeriesDetector(det,
@@ -35,7 +35,6 @@ import csv
 import json
 import math
 import os
-import shlex
 import subprocess
 import sys
 import time
@@ -79,8 +78,8 @@ def panel_names(data_home):
 
 
 # --------------------------------------------------------------------------- panel
-def run_panel(args, command):
-    from skanomaly.benchmark import run_benchmark, write_report
+def run_panel(args):
+    from skanomaly.benchmark import run_benchmark
 
     datasets = args.datasets or panel_names(args.data_home)
     rows = run_benchmark(
@@ -98,15 +97,8 @@ def run_panel(args, command):
         mix_revisions=args.mix_revisions,
         progress=not args.no_progress,
     )
-    write_report(
-        rows,
-        Path(args.out) / "timeseries.md",
-        command=command,
-        settings={"quick": args.quick, "window": args.window, "stride": args.stride},
-        plots=not args.no_plots,
-        mix_revisions=args.mix_revisions,
-    )
-    # The report (write_report) holds the runner's summary with ranks; this table adds fit s.
+    # The documentation renders the full report (ranks, plots, per-series table) from the CSV
+    # (docs/benchmarks/suites.json); this table adds the mean fit seconds.
     print(panel_table(rows))
     return rows
 
@@ -276,7 +268,6 @@ def build_parser():
     parser.add_argument("--budget-steps", type=int, default=10_000)
     parser.add_argument("--mix-revisions", action="store_true")
     parser.add_argument("--out", default=str(DEFAULT_OUT))
-    parser.add_argument("--no-plots", action="store_true")
     parser.add_argument("--no-progress", action="store_true")
     parser.add_argument("--budget-child", default=None, help=argparse.SUPPRESS)
     return parser
@@ -299,11 +290,10 @@ def main(argv=None):
         print()
         print(budget_table(_read_budget(Path(args.out) / "budget.csv")))
         return 0
-    command = "python benchmarks/timeseries.py " + " ".join(shlex.quote(a) for a in argv)
     if args.budget:
         run_budget(args)
     else:
-        run_panel(args, command.strip())
+        run_panel(args)
     return 0
 
 
