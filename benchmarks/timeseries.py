@@ -19,8 +19,9 @@ window=100)``, stride 1, the detector's defaults) on a 10,000-step, 3-channel se
 ``sin(2*pi*t/50 + [0, 1, 2]) + 0.1 * noise``: wall and CPU seconds (``time.process_time``, all
 threads of the process) against the 60-second budget on 2 CPU cores. Each fit runs in its own
 process (killed past ``--cell-timeout``), one after the other; results go to
-``<out>/budget.csv`` (resumable too) and ``<out>/budget.md``. Wall time depends on what else
-the machine runs: CPU time is reported beside it for that reason.
+``benchmarks/timeseries_budget.csv`` (resumable too) and ``benchmarks/timeseries_budget.md``,
+which the documentation shows among the detector studies (``--budget-out`` elsewhere). Wall
+time depends on what else the machine runs: CPU time is reported beside it for that reason.
 
 Usage (from the repository root)::
 
@@ -58,6 +59,8 @@ BUDGET_COLUMNS = (
     "n_fit_windows", "error", "version", "commit",
 )
 DEFAULT_OUT = Path("docs/benchmarks/timeseries_panel")
+# Not under docs/benchmarks: the documentation reads every CSV there as a runner CSV.
+DEFAULT_BUDGET_OUT = Path("benchmarks")
 
 
 def budget_series(n_steps=10_000, n_channels=3, seed=0):
@@ -152,9 +155,9 @@ def _budget_one(name, steps, window, stride, threads, quick):
 def run_budget(args):
     from skanomaly.benchmark._runner import current_revision
 
-    out = Path(args.out)
+    out = Path(args.budget_out)
     out.mkdir(parents=True, exist_ok=True)
-    path = out / "budget.csv"
+    path = out / "timeseries_budget.csv"
     rows = _read_budget(path)
     settings = {
         "steps": args.budget_steps, "channels": 3, "window": args.window,
@@ -191,7 +194,13 @@ def run_budget(args):
         status = row["error"] or f"fit wall {row['wall_s']:.1f} s, CPU {row['cpu_s']:.1f} s"
         print(f"{name}: {status}", flush=True)
     table = budget_table(rows)
-    (out / "budget.md").write_text(table + "\n")
+    (out / "timeseries_budget.md").write_text(
+        "# Default fits of the window detectors against the 60-second budget\n\n"
+        "Written by `python benchmarks/timeseries.py --budget` (issue 17): each detector's "
+        "default fit through `TimeSeriesDetector`, one process per fit, wall and CPU "
+        "seconds (CPU: all threads of the process; wall depends on the machine's load).\n\n"
+        + table + "\n"
+    )
     print(table)
     return rows
 
@@ -267,7 +276,9 @@ def build_parser():
     parser.add_argument("--cell-timeout", type=float, default=None)
     parser.add_argument("--budget-steps", type=int, default=10_000)
     parser.add_argument("--mix-revisions", action="store_true")
-    parser.add_argument("--out", default=str(DEFAULT_OUT))
+    parser.add_argument("--out", default=str(DEFAULT_OUT), help="folder of the panel CSV")
+    parser.add_argument("--budget-out", default=str(DEFAULT_BUDGET_OUT),
+                        help="folder of timeseries_budget.csv and .md")
     parser.add_argument("--no-progress", action="store_true")
     parser.add_argument("--budget-child", default=None, help=argparse.SUPPRESS)
     return parser
@@ -288,7 +299,7 @@ def main(argv=None):
 
         print(panel_table(read_results(Path(args.out) / "timeseries.csv")))
         print()
-        print(budget_table(_read_budget(Path(args.out) / "budget.csv")))
+        print(budget_table(_read_budget(Path(args.budget_out) / "timeseries_budget.csv")))
         return 0
     if args.budget:
         run_budget(args)

@@ -155,17 +155,18 @@ def test_budget_series_and_table(script, tmp_path, capsys):
     clean = np.sin(2 * np.pi * t[:, None] / 50 + np.arange(3))
     assert (series - clean).std() == pytest.approx(0.1, rel=0.05)
     out = tmp_path / "budget"
-    argv = ["--budget", "--budget-steps", "400", "--window", "20", "--out", str(out),
+    argv = ["--budget", "--budget-steps", "400", "--window", "20", "--budget-out", str(out),
             "--detectors", "pyod:IForest"]
     assert script.main(argv) == 0
-    rows = script._read_budget(out / "budget.csv")
+    rows = script._read_budget(out / "timeseries_budget.csv")
     assert [r["detector"] for r in rows] == ["pyod:IForest"] and not rows[0]["error"]
     assert rows[0]["wall_s"] > 0 and rows[0]["cpu_s"] > 0 and rows[0]["n_fit_windows"] == "381"
-    text = (out / "budget.md").read_text()
+    text = (out / "timeseries_budget.md").read_text()
+    assert text.startswith("# Default fits")
     assert "| pyod:IForest |" in text and "| yes |" in text and "400 steps x 3 channels" in text
     # A fit past the time limit is recorded as such (and runs again next time).
     argv_slow = [*argv[:-1], "AnoRand", "--cell-timeout", "0.01"]
     assert script.main(argv_slow) == 0
-    rows = script._read_budget(out / "budget.csv")
+    rows = script._read_budget(out / "timeseries_budget.csv")
     assert [r["detector"] for r in rows] == ["pyod:IForest", "AnoRand"]
     assert rows[1]["error"].startswith("TimeoutError")
