@@ -110,3 +110,14 @@ def test_auto_window_with_clone_pickle_and_grid_search():
     ).fit(train)
     assert [p["window"] for p in search.cv_results_["params"]] == ["auto", 10]
     assert search.best_estimator_.window_ in (20, 10)
+
+
+def test_pickles_from_before_window_auto_still_score():
+    train = _sine(300, 20)
+    detector = TimeSeriesDetector(IForest(n_estimators=10, random_state=0), window=16).fit(train)
+    state = dict(detector.__getstate__())
+    del state["window_"]  # what a pickle written before window="auto" holds
+    old = TimeSeriesDetector.__new__(TimeSeriesDetector)
+    old.__setstate__(state)
+    assert old.window_ == 16
+    np.testing.assert_array_equal(old.decision_function(train), detector.decision_function(train))
