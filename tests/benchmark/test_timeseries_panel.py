@@ -141,13 +141,13 @@ def test_panel_script_runs_resumes_and_tabulates(script, tiny_panel, tmp_path, f
 def test_panel_table_means_over_seeds_then_series(script):
     def row(dataset, detector, seed, vus, error=""):
         return dict(dataset=dataset, detector=detector, seed=seed, vus_pr=vus, auroc=0.5,
-                    aupr=0.1, fit_s=1.0, error=error)
+                    aupr=0.1, fit_s=1.0, score_s=0.5, error=error)
 
     rows = [row("a", "X", 0, 0.2), row("a", "X", 1, 0.4), row("b", "X", 0, 0.9),
             row("a", "Y", 0, 0.1), row("b", "Y", 0, float("nan"), error="boom")]
     lines = script.panel_table(rows).splitlines()
-    assert lines[2] == "| X | 0.600 | 0.500 | 0.100 | 1.00 | 2 | 0 |"  # (0.3 + 0.9) / 2
-    assert lines[3] == "| Y | 0.100 | 0.500 | 0.100 | 1.00 | 1 | 1 |"
+    assert lines[2] == "| X | 0.600 | 0.500 | 0.100 | 1.00 | 0.50 | 2 | 0 |"  # (0.3 + 0.9) / 2
+    assert lines[3] == "| Y | 0.100 | 0.500 | 0.100 | 1.00 | 0.50 | 1 | 1 |"
 
 
 def test_budget_series_and_table(script, tmp_path, capsys):
