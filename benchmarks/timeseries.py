@@ -78,8 +78,8 @@ def budget_series(n_steps=10_000, n_channels=3, seed=0):
 
 def panel_names(data_home):
     """The series named in ``<data_home>/PANEL.txt`` (one per line)."""
-    path = Path(data_home) / "PANEL.txt"
-    if not path.is_file():
+    path = Path(data_home or ".") / "PANEL.txt"
+    if data_home is None or not path.is_file():
         sys.exit(f"{path} not found: pass --data-home (a folder with PANEL.txt) or --datasets.")
     return [line.strip() for line in path.read_text().splitlines() if line.strip()]
 
@@ -308,7 +308,8 @@ def main(argv=None):
     if args.data_home is None:
         from skanomaly.benchmark import shared_data_dir
 
-        args.data_home = str(Path(shared_data_dir()) / "timeseries")
+        shared = shared_data_dir()  # None without the project's shared data
+        args.data_home = None if shared is None else str(Path(shared) / "timeseries")
     if args.table:
         from skanomaly.benchmark import read_results
 
