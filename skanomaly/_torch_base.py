@@ -44,6 +44,7 @@ from tqdm.auto import tqdm
 
 from skanomaly import _persistence
 from skanomaly.nn import fork_rng, resolve_device
+from skanomaly.utils._determinism import deterministic_algorithms
 from skanomaly.utils._threads import (
     _WORK_PER_THREAD,
     resolve_torch_threads,
@@ -90,8 +91,9 @@ class BaseTorchEstimator(BaseEstimator, metaclass=ABCMeta):
         Resolved in ``fit`` into ``device_``.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling and sampling through local generators; an
-        int makes ``fit`` reproducible. The global numpy and torch RNG states are left
-        untouched.
+        int makes ``fit`` reproducible, also on CUDA: ``fit`` runs with torch's deterministic
+        algorithms (cuDNN without benchmarking; see *Notes*). The global numpy and torch RNG
+        states and the caller's determinism settings are left untouched.
     verbose : int, default=0
         ``1`` shows a progress bar over epochs with the current loss.
     early_stopping : bool, default=False
@@ -132,6 +134,20 @@ class BaseTorchEstimator(BaseEstimator, metaclass=ABCMeta):
         Epochs actually run (in the last stage).
     best_epoch_ : int
         Epoch whose weights were kept (1-based; the last one without early stopping).
+
+    Notes
+    -----
+    **Reproducibility.** ``fit`` runs with ``torch.use_deterministic_algorithms(True,
+    warn_only=True)``, ``torch.backends.cudnn.deterministic = True`` and
+    ``torch.backends.cudnn.benchmark = False``, and restores the caller's settings afterwards
+    (also on errors): with an int ``random_state``, refitting on the same device, software and
+    data gives identical weights and scores, on CUDA too. Operations that have no
+    deterministic CUDA implementation warn (a ``UserWarning`` names them) instead of failing;
+    they may differ between refits in the last float32 digits. cuBLAS needs the environment
+    variable ``CUBLAS_WORKSPACE_CONFIG=:4096:8``, which torch reads at the process's first
+    CUDA matrix product: ``fit`` sets it for its duration when unset, which covers a process
+    whose first CUDA product is a fit; otherwise set it before starting Python. Results on
+    different devices (CPU vs CUDA, or two GPU models) agree only to float32 tolerance.
 
     Examples
     --------
@@ -291,7 +307,10 @@ class BaseTorchEstimator(BaseEstimator, metaclass=ABCMeta):
         # ignore it; stochastic scorers such as sampling perturbators rely on it).
         self._score_seed = (seed + 1) % (2**32)
         rng = np.random.default_rng(seed)
-        with fork_rng(self.device_, seed):
+        # Same random_state, same weights on every device: seeding covers the random draws,
+        # deterministic algorithms the arithmetic (cuDNN/cuBLAS on CUDA); both settings are
+        # process-wide and restored afterwards.
+        with fork_rng(self.device_, seed), deterministic_algorithms(self.device_):
             data = self._prepare_training_data(X, y, rng)
             self.module_ = self._build(self.input_shape_).to(self.device_)
             with self._thread_limit(self.batch_size, self.input_shape_):

@@ -121,8 +121,10 @@ def build_parser():
         "--quick",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="fast per-detector settings (few epochs); default: on for the "
-        "embedded sets, off for data from --data-home/--datasets",
+        help="fast per-detector settings (few epochs of every stage, narrower networks, "
+        "window detectors fitted on at most 1,000 windows): a smoke run in about a minute on "
+        "the embedded sets, not a result; default: on for the embedded sets, off for data "
+        "from --data-home/--datasets",
     )
     bench.add_argument(
         "--window", type=int, default=100, help="time-series window length (default: 100)"

@@ -54,7 +54,9 @@ def test_device_is_resolved_in_fit_not_init(tabular_data):
     detector = _detector(device="auto")
     assert detector.device == "auto" and not hasattr(detector, "device_")
     detector.fit(tabular_data[0])
-    assert detector.device_ == torch.device("cpu")
+    # Whatever this machine has (CPU, CUDA or MPS): what "auto" resolves to at fit time.
+    assert detector.device_ == resolve_device("auto")
+    assert {p.device.type for p in detector.module_.parameters()} == {detector.device_.type}
 
 
 def test_model_trained_on_cuda_unpickles_on_cpu_only_machine(tabular_data):

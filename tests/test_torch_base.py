@@ -1,6 +1,8 @@
 """BaseTorchEstimator: the torch base without the detector contract (issue 19)."""
 
+import os
 import pickle
+import warnings
 from unittest import mock
 
 import numpy as np
@@ -9,6 +11,7 @@ import torch
 from torch import nn
 
 from skanomaly.base import BaseAnomalyDetector, BaseDeepDetector, BaseTorchEstimator
+from skanomaly.utils._determinism import deterministic_algorithms
 
 
 class _TwoStage(BaseTorchEstimator):
@@ -80,7 +83,7 @@ def test_torch_estimator_pickles_and_saves(tmp_path):
     model = _TwoStage(batch_size=8, random_state=0).fit(X)
 
     def embed(m):
-        return torch.cat(m._map_batches(m.module_, X)).numpy()
+        return torch.cat(m._map_batches(m.module_, X)).cpu().numpy()
 
     np.testing.assert_array_equal(embed(pickle.loads(pickle.dumps(model))), embed(model))
     model.save(tmp_path / "m")
@@ -135,6 +138,102 @@ def test_composite_detectors_keep_a_user_set_injector_seed(user_seed):
         assert isinstance(captured["random_state"], int)
     else:
         assert captured["random_state"] == user_seed
+
+
+# ---------------------------------------------------------------------- determinism (issue 17)
+def _flags():
+    cudnn = torch.backends.cudnn
+    return (
+        torch.are_deterministic_algorithms_enabled(),
+        torch.is_deterministic_algorithms_warn_only_enabled(),
+        cudnn.deterministic,
+        cudnn.benchmark,
+        torch.utils.deterministic.fill_uninitialized_memory,
+    )
+
+
+class _Recorder(_TwoStage):
+    """Records torch's determinism flags inside each training step."""
+
+    def _fit_module(self, data, rng):
+        self.flags_ = []
+
+        def step(batch):
+            self.flags_.append(_flags())
+            if getattr(self, "fail", False):
+                raise RuntimeError("step failed")
+            return (self.module_(batch[0]) ** 2).mean()
+
+        optimizer = torch.optim.SGD(self.module_.parameters(), lr=0.01)
+        self._fit_stage(step, data, rng, optimizer=optimizer, epochs=1)
+
+
+@pytest.fixture
+def caller_flags():
+    """A caller with non-deterministic settings (cuDNN benchmarking on); restored after."""
+    saved = _flags()
+    torch.use_deterministic_algorithms(False)
+    torch.backends.cudnn.deterministic = False
+    torch.backends.cudnn.benchmark = True
+    torch.utils.deterministic.fill_uninitialized_memory = True
+    yield _flags()
+    torch.use_deterministic_algorithms(saved[0], warn_only=saved[1])
+    torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = saved[2:4]
+    torch.utils.deterministic.fill_uninitialized_memory = saved[4]
+
+
+def test_fit_is_deterministic_inside_and_restores_the_caller(caller_flags):
+    # device="auto": CUDA where there is one, so this runs on both kinds of machine.
+    model = _Recorder(batch_size=8, random_state=0).fit(_X())
+    assert model.flags_ and set(model.flags_) == {(True, True, True, False, False)}
+    assert _flags() == caller_flags
+    failing = _Recorder(batch_size=8, random_state=0)
+    failing.fail = True
+    with pytest.raises(RuntimeError, match="step failed"):
+        failing.fit(_X())
+    assert _flags() == caller_flags  # restored on errors too
+
+
+def test_a_callers_strict_mode_is_kept():
+    saved = _flags()
+    try:
+        torch.use_deterministic_algorithms(True)  # strict: no warn_only
+        model = _Recorder(batch_size=8, random_state=0).fit(_X())
+        assert {f[:4] for f in model.flags_} == {(True, False, True, False)}
+        assert _flags()[:2] == (True, False)
+    finally:
+        torch.use_deterministic_algorithms(saved[0], warn_only=saved[1])
+
+
+def test_cublas_variable_is_set_for_cuda_blocks_only(monkeypatch):
+    # No GPU needed: the context only sets flags and the environment.
+    monkeypatch.delenv("CUBLAS_WORKSPACE_CONFIG", raising=False)
+    with deterministic_algorithms(torch.device("cpu")):
+        assert "CUBLAS_WORKSPACE_CONFIG" not in os.environ
+    with deterministic_algorithms(torch.device("cuda")):
+        assert os.environ["CUBLAS_WORKSPACE_CONFIG"] == ":4096:8"
+    assert "CUBLAS_WORKSPACE_CONFIG" not in os.environ
+    monkeypatch.setenv("CUBLAS_WORKSPACE_CONFIG", ":16:8")  # the caller's own value stays
+    with deterministic_algorithms(torch.device("cuda:0")):
+        assert os.environ["CUBLAS_WORKSPACE_CONFIG"] == ":16:8"
+    assert os.environ["CUBLAS_WORKSPACE_CONFIG"] == ":16:8"
+
+
+def test_refit_gives_identical_scores_on_this_machines_device():
+    """Same random_state, same scores, on CUDA too (deterministic algorithms in fit).
+
+    A temporal (Conv1d) detector: cuDNN convolutions are where CUDA refits differed."""
+    from skanomaly.detectors import DHAGDetector
+
+    windows = np.random.default_rng(0).normal(size=(64, 16, 2))
+
+    def scores():
+        detector = DHAGDetector(epochs=2, batch_size=16, random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch's note on ops without a deterministic kernel
+            return detector.fit(windows).decision_function(windows)
+
+    np.testing.assert_array_equal(scores(), scores())
 
 
 # ---------------------------------------------------------------- chunk planning (issue 20)

@@ -363,7 +363,10 @@ def suite_markdown(srcdir, suite, *, plots=True):
     bench = Path(srcdir) / "benchmarks"
     csv_path = bench / suite["csv"]
     md = bench / "generated" / f"{suite['page']}.md"
-    write_report(csv_path, md, title=suite["title"], command=suite.get("command"), plots=plots)
+    # "mix_revisions": a suite whose rows were measured at several commits (baselines kept,
+    # new detectors added later) says so; the page then lists the revisions.
+    write_report(csv_path, md, title=suite["title"], command=suite.get("command"), plots=plots,
+                 mix_revisions=bool(suite.get("mix_revisions", False)))
     text = md.read_text()
     # The intro goes under the title, before the generated protocol paragraph.
     title, _, rest = text.partition("\n\n")

@@ -1,7 +1,9 @@
 """Names -> detectors for the benchmark runner: skanomaly's detectors and PyOD baselines.
 
 A name is either one of skanomaly's detectors (``"AnoRand"``, ``"DHAG"``, ``"GenIAS"``,
-``"ASTER"``) or ``"pyod:<Class>"`` for a PyOD baseline. Every detector is built for one cell
+``"ASTER"``), ``"pyod:<Class>"`` for a PyOD baseline, or ``"stumpy:MatrixProfile"`` (the
+matrix profile of the test series against the training series, time-series suite only; PyOD's
+own ``MatrixProfile`` cannot score a series it was not fitted on). Every detector is built for one cell
 of the grid: seeded with the cell's seed and, with ``quick=True``, with small per-detector
 settings so that a whole grid runs in minutes.
 
@@ -24,8 +26,36 @@ _OURS = {
     "GenIAS": "GenIASDetector",
     "ASTER": "ASTERDetector",
 }
-# Quick settings of our detectors use only BaseDeepDetector's parameters.
-_OURS_QUICK = {"epochs": 10, "batch_size": 128}
+# Quick settings of our detectors (``quick=True``): a smoke run of every stage, not a result.
+# Measured on the embedded series (1,500 steps x 2 channels, window 100, stride 10, one torch
+# thread; issue 17): ``skanomaly bench --suite timeseries`` took 261 s with 10 epochs of every
+# stage at full width (GenIAS 43-51 s and ASTER 65-80 s per fit, most in the generator's
+# epochs and the transformer's attention). Every stage gets a few epochs and the networks are
+# narrower. A parameter a class does not have (renamed in a later version) is an error of
+# make_detector, caught by the benchmark tests.
+_OURS_QUICK = {
+    "AnoRand": {"epochs": 10, "batch_size": 128},
+    "DHAG": {"epochs": 5, "batch_size": 128},
+    "GenIAS": {
+        "epochs": 3,
+        "batch_size": 128,
+        "injector_epochs": 5,
+        "classification_epochs": 3,
+        "hidden_channels": (16, 32),
+        "embedding_dim": 32,
+    },
+    "ASTER": {
+        "epochs": 3,
+        "batch_size": 128,
+        "d_model": 32,
+        "n_layers": 1,
+        "dim_feedforward": 64,
+    },
+}
+# Quick runs of the time-series suite fit every window detector on at most this many windows
+# (TimeSeriesDetector's max_fit_windows, evenly spread over the training series): long
+# training series (SMD: 23,688 steps) then cost what a short one does.
+_QUICK_FIT_WINDOWS = 1000
 
 # PyOD baselines: name -> (module, class, kind, quick parameters, fixed parameters).
 # kind "points" detectors score rows; in the time-series suite they see flattened windows
@@ -62,6 +92,9 @@ _PYOD = {
         {"device": "cpu"},
     ),
 }
+# Baselines of the time-series suite from other libraries: name -> class in
+# skanomaly.benchmark._baselines (they take the raw series and the window length).
+_OTHER_SERIES = {"stumpy:MatrixProfile": "MatrixProfileAB"}
 # PyOD's series detectors that take a window length.
 _WINDOW_PARAMETER = {
     "TimeSeriesOD": "window_size",
@@ -101,6 +134,8 @@ def list_detectors(suite=None):
         if suite == "tabular" and kind == "series":
             continue
         names.append(f"pyod:{name}")
+    if suite != "tabular":
+        names.extend(_OTHER_SERIES)
     return names
 
 
@@ -133,7 +168,9 @@ def make_detector(
     seed : int, default=0
         ``random_state`` of the detector (when it has one).
     quick : bool, default=False
-        Use the registry's fast settings (few epochs) instead of the defaults.
+        Use the registry's fast settings instead of the defaults: few epochs of every stage
+        and narrower networks for skanomaly's detectors, and in the time-series suite at most
+        1,000 training windows per detector (``TimeSeriesDetector(max_fit_windows=1000)``).
     window, stride : int, default=100, 1
         Sliding windows of the time-series suite (PyOD's ``TimeSeriesOD`` gets ``stride``
         as its ``step``).
@@ -162,6 +199,11 @@ def make_detector(
         if name in _OURS:
             detector = _make_ours(name, seed, quick)
             kind = "points"
+        elif name in _OTHER_SERIES:
+            from skanomaly.benchmark import _baselines
+
+            detector = getattr(_baselines, _OTHER_SERIES[name])(window=window)
+            kind = "series"
         else:
             detector, kind = _make_pyod(
                 name.removeprefix("pyod:"), seed, quick, window, stride, n_features
@@ -169,7 +211,8 @@ def make_detector(
     if suite == "timeseries" and kind == "points":
         from skanomaly.timeseries import TimeSeriesDetector
 
-        detector = TimeSeriesDetector(detector, window=window, stride=stride)
+        budget = {"max_fit_windows": _QUICK_FIT_WINDOWS} if quick else {}
+        detector = TimeSeriesDetector(detector, window=window, stride=stride, **budget)
     return detector
 
 
@@ -190,7 +233,7 @@ def _make_ours(name, seed, quick):
         )
     params = {"random_state": seed}
     if quick:
-        params.update(_OURS_QUICK)
+        params.update(_OURS_QUICK[name])
     return cls(**params)
 
 

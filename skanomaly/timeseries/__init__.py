@@ -6,6 +6,7 @@ two without copies (windows are strided views) and without Python loops over win
 """
 
 from skanomaly.timeseries._detector import TimeSeriesDetector
+from skanomaly.timeseries._period import find_period
 from skanomaly.timeseries._windows import (
     sliding_windows,
     window_scores_to_points,
@@ -14,6 +15,7 @@ from skanomaly.timeseries._windows import (
 
 __all__ = [
     "TimeSeriesDetector",
+    "find_period",
     "sliding_windows",
     "window_scores_to_points",
     "window_start_indices",

@@ -14,6 +14,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from sklearn_compat.base import _fit_context
 
 from skanomaly._detector_base import BaseAnomalyDetector
+from skanomaly.timeseries._period import find_period
 from skanomaly.timeseries._windows import (
     _HOW,
     _regular_windows,
@@ -29,6 +30,10 @@ __all__ = ["TimeSeriesDetector"]
 # Set while a method of TimeSeriesDetector runs for a pandas input, so that the methods PyOD
 # implements on top of decision_function (predict, predict_proba, ...) get plain arrays.
 _ARRAYS_INSIDE = contextvars.ContextVar("skanomaly_timeseries_arrays_inside", default=False)
+
+# window="auto" without a period: TSB-AD's protocol window (and this class's former default),
+# at most half the series so that the detector sees several windows.
+_FALLBACK_WINDOW = 100
 
 # One chunk of flattened float64 windows takes at most this share of scikit-learn's
 # working_memory when scoring; the inner detector's own copies of the chunk (PyOD's IForest
@@ -94,8 +99,14 @@ class TimeSeriesDetector(BaseAnomalyDetector):
     detector : estimator or None, default=None
         Unfitted detector with ``fit`` and ``decision_function`` (higher = more anomalous).
         ``None`` uses PyOD's ``IForest()``. It is cloned in ``fit``.
-    window : int, default=100
-        Window length in time steps. Series shorter than ``window`` are rejected.
+    window : int or "auto", default=100
+        Window length in time steps. Series shorter than the window are rejected.
+        ``"auto"``: the dominant period of the training series
+        (:func:`~skanomaly.timeseries.find_period`, the autocorrelation method of TSB-AD's
+        ``find_length``), at least ``stride``; when the series shows no period (noise, a
+        trend, fewer than 8 steps) the fallback is 100 steps, at most half the series. The
+        length used is ``window_``; the parameter stays ``"auto"``, so ``clone`` and
+        ``GridSearchCV`` (``param_grid={"window": ["auto", 50, 100]}``) work as usual.
     stride : int, default=1
         Steps between window starts, for fitting and scoring. A last window aligned to the end
         of the series is added when needed, so every step is scored.
@@ -126,6 +137,8 @@ class TimeSeriesDetector(BaseAnomalyDetector):
         Score above which ``predict`` returns 1.
     labels_ : ndarray of shape (n_timestamps,)
         0/1 labels of the training time steps.
+    window_ : int
+        Window length used: ``window``, or the length ``window="auto"`` chose.
     n_features_in_ : int
         Number of channels.
     feature_names_in_ : ndarray of str
@@ -186,7 +199,7 @@ class TimeSeriesDetector(BaseAnomalyDetector):
 
     _parameter_constraints = {
         "detector": [HasMethods(["fit", "decision_function"]), None],
-        "window": [Interval(Integral, 1, None, closed="left")],
+        "window": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "stride": [Interval(Integral, 1, None, closed="left")],
         "how": [StrOptions(set(_HOW))],
         "contamination": [Interval(Real, 0, 0.5, closed="right")],
@@ -246,12 +259,25 @@ class TimeSeriesDetector(BaseAnomalyDetector):
         X = validate_data(
             self, X, reset=reset, dtype=np.float64, ensure_all_finite=True, ensure_min_samples=1
         )
-        if len(X) < self.window:
+        if reset:
+            self.window_ = self._resolve_window(X)
+        if len(X) < self.window_:
+            auto = f" (window='auto' chose {self.window_})" if self.window == "auto" else ""
             raise ValueError(
                 f"Found a series of {len(X)} sample(s) (time steps), shorter than "
-                f"window={self.window}; pass a longer series or a smaller window."
+                f"window={self.window_}{auto}; pass a longer series or a smaller window."
             )
         return X
+
+    def _resolve_window(self, X):
+        """The window length of ``fit``: ``window``, or the period of ``X`` for "auto"."""
+        if self.window != "auto":
+            return self.window
+        period = find_period(X)
+        if period is None:
+            period = min(_FALLBACK_WINDOW, max(1, len(X) // 2))
+        # Never below the stride: steps between windows would be covered by none.
+        return max(period, self.stride)
 
     def _takes_windows(self):
         """Whether the inner detector gets 3-D windows (ours) or flattened ones (PyOD's)."""
@@ -268,7 +294,7 @@ class TimeSeriesDetector(BaseAnomalyDetector):
 
     def _window_bytes(self, X):
         """Bytes of one window flattened to float64, the unit of the memory budgets."""
-        return self.window * X.shape[1] * np.dtype(np.float64).itemsize
+        return self.window_ * X.shape[1] * np.dtype(np.float64).itemsize
 
     def _n_fit_windows(self, n_windows, window_bytes):
         """How many windows ``fit`` trains the inner detector on (see ``max_fit_windows``)."""
@@ -281,11 +307,11 @@ class TimeSeriesDetector(BaseAnomalyDetector):
 
     def _score_windows(self, X):
         """Window scores of the series ``X``, chunk by chunk: memory O(chunk), not O(series)."""
-        starts = window_start_indices(len(X), self.window, self.stride)
+        starts = window_start_indices(len(X), self.window_, self.stride)
         budget = get_config()["working_memory"] * 2**20 / _SCORE_CHUNK_SHARE
         chunk = max(1, int(budget // self._window_bytes(X)))
         scores = np.empty(len(starts))
-        for first, windows in _window_chunks(X, self.window, self.stride, chunk):
+        for first, windows in _window_chunks(X, self.window_, self.stride, chunk):
             chunk_scores = np.asarray(
                 self.detector_.decision_function(self._as_input(windows)), dtype=np.float64
             ).ravel()
@@ -321,12 +347,12 @@ class TimeSeriesDetector(BaseAnomalyDetector):
             self.detector_ = IForest()
         else:
             self.detector_ = clone(self.detector)
-        windows, starts = _regular_windows(X, self.window, self.stride)
+        windows, starts = _regular_windows(X, self.window_, self.stride)
         n_windows = len(starts)
         self.n_fit_windows_ = self._n_fit_windows(n_windows, self._window_bytes(X))
         if self.n_fit_windows_ == n_windows:
             # Every window, exactly as an unbounded fit would see them.
-            fit_windows = self._as_input(sliding_windows(X, self.window, self.stride))
+            fit_windows = self._as_input(sliding_windows(X, self.window_, self.stride))
         else:
             # Every step-th window: evenly spread over the whole series, a strided view.
             step = math.ceil(n_windows / self.n_fit_windows_)
@@ -339,7 +365,7 @@ class TimeSeriesDetector(BaseAnomalyDetector):
             window_scores = self._score_windows(X)
         self.window_scores_ = np.asarray(window_scores, dtype=np.float64).ravel()
         self._set_training_scores(
-            window_scores_to_points(self.window_scores_, len(X), self.window, self.stride, self.how)
+            window_scores_to_points(self.window_scores_, len(X), self.window_, self.stride, self.how)
         )
         return self
 
@@ -361,7 +387,7 @@ class TimeSeriesDetector(BaseAnomalyDetector):
         check_is_fitted(self)
         X = self._check_series(X, reset=False)
         return window_scores_to_points(
-            self._score_windows(X), len(X), self.window, self.stride, self.how
+            self._score_windows(X), len(X), self.window_, self.stride, self.how
         )
 
     # PyOD's and the base's methods on top of decision_function, made to keep a pandas index.
@@ -382,7 +408,16 @@ class TimeSeriesDetector(BaseAnomalyDetector):
         -------
         starts : ndarray of shape (n_windows,)
         """
-        return window_start_indices(n_timestamps, self.window, self.stride)
+        if self.window == "auto":
+            check_is_fitted(self, "window_")
+        window = self.window_ if self.window == "auto" else self.window
+        return window_start_indices(n_timestamps, window, self.stride)
+
+    def __setstate__(self, state):
+        # Pickles written before window="auto" existed have no window_: it was window.
+        if "detector_" in state and "window_" not in state:
+            state = {**state, "window_": state.get("window")}
+        super().__setstate__(state)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
