@@ -147,7 +147,7 @@ class GenIASDetector(BaseDeepDetector):
         with this detector's seed and device. Any skanomaly injector works (hand-crafted window
         injectors give CARLA's original setting). It is cloned, fitted on the z-normalised
         training windows, asked for one anomaly per window, and discarded after ``fit``.
-    injector_epochs : int, default=30
+    injector_epochs : int, default=15
         Epochs of the default GenIAS injector (paper: up to 1000).
     hidden_channels : tuple of int, default=(16, 32, 32)
         Channels of the ResNet blocks (CARLA's code: ``m, 2m, 2m`` with its ``mid_channels``
@@ -162,7 +162,7 @@ class GenIASDetector(BaseDeepDetector):
         The positive is one of the ``positive_offset`` windows just before the anchor in the
         input (after it for the first windows); in time steps when the windows come with
         stride 1 (CARLA: the previous 10 windows).
-    max_train_windows : int or None, default=300
+    max_train_windows : int or None, default=256
         Most windows trained on (anchors), evenly spread over the input; their positives
         still come from all windows. Bounds the cost of the generator, both stages and the
         neighbour mining; ``None`` trains on every window. Scoring covers every window.
@@ -283,13 +283,13 @@ loss_curve_, validation_scores_, n_epochs_, best_epoch_
         *,
         head="carla",
         injector=None,
-        injector_epochs=30,
+        injector_epochs=15,
         hidden_channels=(16, 32, 32),
         embedding_dim=64,
         n_classes=10,
         n_neighbors=5,
         positive_offset=10,
-        max_train_windows=300,
+        max_train_windows=256,
         margin=1.0,
         entropy_weight=2.0,
         weight_decay=0.01,

@@ -387,6 +387,7 @@ class GenIASInjector(BaseInjector):
                 f"windows {self.latent_spread_:.3g} < {_COLLAPSE_SPREAD} * sigma_prior); its "
                 "anomalies barely depend on the window. Train longer (epochs) or lower zeta.",
                 ConvergenceWarning,
+                stacklevel=2,
             )
 
     def _generate(self, X, n_anomalies, rng):
