@@ -151,7 +151,7 @@ class GenIASDetector(BaseDeepDetector):
         Epochs of the default GenIAS injector (paper: up to 1000).
     hidden_channels : tuple of int, default=(16, 32, 32)
         Channels of the ResNet blocks (CARLA's code: ``m, 2m, 2m`` with its ``mid_channels``
-        ``m``); small enough for a CPU fit within a minute (see ``max_train_windows``).
+        ``m``); ``m = 16`` keeps CPU fits short (see ``max_train_windows``).
     embedding_dim : int, default=64
         Size of the projected representation used by the triplet loss and neighbour mining.
     n_classes : int, default=10
