@@ -72,6 +72,15 @@ def _detectors(args, stride, n_channels):
 
     from pyod.models.iforest import IForest
 
+    if args.defaults:
+        # The library defaults (the detector caps its own training windows), as a user gets.
+        return {
+            "GenIAS-CARLA (defaults)": TimeSeriesDetector(
+                GenIASDetector(random_state=args.seed, torch_threads=1),
+                window=args.window, stride=stride),
+            "IForest (windows)": TimeSeriesDetector(
+                IForest(random_state=args.seed), window=args.window, stride=1),
+        }
     detectors = {
         "GenIAS-CARLA": TimeSeriesDetector(genias("carla"), window=args.window, stride=stride),
         "GenIAS-classifier": TimeSeriesDetector(
@@ -213,6 +222,8 @@ def main(argv=None):
     parser.add_argument("--datasets", default="panel",
                         help="'panel' (PANEL.txt) or comma-separated series names")
     parser.add_argument("--limit", type=int, default=None, help="first N series only")
+    parser.add_argument("--defaults", action="store_true",
+                        help="GenIASDetector with its defaults (and IForest) only")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--window", type=int, default=100)
     parser.add_argument("--max-windows", type=int, default=400)

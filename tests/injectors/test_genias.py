@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+from sklearn.exceptions import ConvergenceWarning
 
 from skanomaly.injectors import GenIASInjector
 
@@ -47,10 +48,48 @@ def test_patch_mask_matches_replaced_channels(fitted, sine_windows):
     rng = np.random.default_rng(3)
     patched, mask = fitted._anomalies_of(sine_windows[:30], rng)
     decoded = fitted._decode_perturbed(sine_windows[:30], np.random.default_rng(3))
+    reconstructed = fitted._reconstruct(sine_windows[:30])
     kept = np.all(patched == sine_windows[:30], axis=1)
-    replaced = np.all(patched == decoded, axis=1)
+    # A replaced channel is the window plus the perturbation X~ - X^ (not X~ itself, which is
+    # smoother than any real window).
+    expected = sine_windows[:30] + (decoded - reconstructed)
+    replaced = np.all(np.isclose(patched, expected, atol=1e-5), axis=1)
     np.testing.assert_array_equal(kept, ~mask)
     np.testing.assert_array_equal(replaced, mask)
+
+
+def test_deviation_is_measured_against_the_reconstruction(fitted, sine_windows):
+    """Issue 18: compared with X, the reconstruction error alone passed tau and every channel
+    was replaced. With tau at the reconstruction error, not all channels may pass."""
+    windows = sine_windows[:60]
+    recon_error = ((windows - fitted._reconstruct(windows)) ** 2).mean(axis=1)
+    amplitude = windows.max(axis=1) - windows.min(axis=1)
+    tau = float(np.median(recon_error / amplitude))
+    _, mask = fitted.set_params(tau=tau)._anomalies_of(windows, np.random.default_rng(0))
+    fitted.set_params(tau=0.05)
+    perturbation = fitted._decode_perturbed(windows, np.random.default_rng(0)) - (
+        fitted._reconstruct(windows))
+    deviation = (perturbation**2).mean(axis=1)
+    np.testing.assert_array_equal(mask | (deviation <= tau * amplitude), True)
+    assert mask.mean() < 1.0
+
+
+def test_generator_does_not_collapse_and_collapse_is_reported(sine_windows, monkeypatch):
+    """Issue 18: the KL term averaged per latent dimension dominated the per-element
+    reconstruction term and the spread of mu across windows fell to ~0.03."""
+    many = np.concatenate([sine_windows] * 4, axis=2)  # 12 channels
+    injector = GenIASInjector(epochs=10, lr=3e-3, **TINY).fit(many)
+    assert injector.latent_spread_ > 0.1 * injector.sigma_prior
+    with pytest.warns(ConvergenceWarning, match="collapsed"):
+        # A collapsed generator (mu constant across windows) is reported.
+        monkeypatch.setattr(GenIASInjector, "_latent_spread", lambda self, w: 0.0)
+        GenIASInjector(epochs=1, **TINY).fit(many)
+
+
+def test_verbose_names_the_generator_stage(sine_windows, capsys):
+    GenIASInjector(epochs=1, verbose=1, **TINY).fit(sine_windows)
+    err = capsys.readouterr().err
+    assert "GenIASInjector [generator]" in err and "_GenIAS" not in err
 
 
 def test_psi_stays_above_one(sine_windows):
