@@ -135,3 +135,69 @@ def test_composite_detectors_keep_a_user_set_injector_seed(user_seed):
         assert isinstance(captured["random_state"], int)
     else:
         assert captured["random_state"] == user_seed
+
+
+# ---------------------------------------------------------------- chunk planning (issue 20)
+def _reference(n_features=21, **params):
+    from skanomaly.utils._testing import ReferenceAutoEncoder
+
+    X = np.random.default_rng(0).normal(size=(300, n_features))
+    return ReferenceAutoEncoder(epochs=1, random_state=0, **params).fit(X), X
+
+
+def test_cpu_scoring_chunks_are_one_thread_of_work_and_fixed():
+    from skanomaly.utils._threads import _WORK_PER_THREAD, resolve_torch_threads
+
+    model, _ = _reference(device="cpu")
+    rows = model._inference_rows()
+    n_weights = sum(p.numel() for p in model.module_.parameters())
+    # A small MLP gets bigger chunks than the 1,024-row floor, within one thread's work,
+    # so the "auto" thread rule keeps a single thread for them.
+    assert model._score_batch_size < rows <= 8192
+    assert n_weights * rows <= _WORK_PER_THREAD < n_weights * (rows + 1)
+    assert resolve_torch_threads("auto", model.module_, rows, (21,)) == 1
+    # Windows multiply the work by their length: a temporal shape keeps the floor.
+    model.input_shape_ = (512, 21)
+    assert model._inference_rows() == model._score_batch_size
+
+
+def test_cpu_scores_do_not_depend_on_the_size_of_the_call():
+    model, X = _reference(device="cpu")
+    full = model.decision_function(X)
+    assert model._inference_rows() > len(X)  # one padded chunk for the whole call
+    singles = np.concatenate([model.decision_function(X[i : i + 1]) for i in range(5)])
+    np.testing.assert_array_equal(singles, full[:5])
+
+
+@pytest.mark.parametrize("working_memory", [1, 1024])
+def test_accelerator_chunks_come_from_the_memory_budget(working_memory):
+    """Planned for CUDA on any machine: the plan depends on the device type only."""
+    from sklearn import config_context
+
+    model, _ = _reference(device="cpu")
+    model.device_ = torch.device("cuda")
+    with config_context(working_memory=working_memory):
+        rows = model._inference_rows()
+        row_activation_bytes = 4 * 21 * 64  # _ACTIVATION_FACTOR bytes per input byte
+        assert rows == max(1024, working_memory * 2**20 // row_activation_bytes)
+        part_rows, size, floor = model._chunk_plan(10**7, (21,), rows)
+        # Host data travel in parts of working_memory (one transfer each), never smaller
+        # than a forward pass; short passes are padded to 64 rows, not to the full size.
+        assert part_rows == max(rows, working_memory * 2**20 // (4 * 21))
+        assert size == rows and floor == 64
+        # Resident tensors are not re-transferred: one part.
+        assert model._chunk_plan(10**7, (21,), rows, is_tensor=True)[0] == 10**7
+    model.device_ = torch.device("cpu")
+    assert model._chunk_plan(10**7, (21,), 2000) == (10**7, 2000, 2000)
+
+
+def test_cpu_scoring_chunks_grow_with_the_threads_set_by_the_caller():
+    model, X = _reference(device="cpu", torch_threads=1)
+    one = model._inference_rows()
+    model.set_params(torch_threads=3)
+    assert model._inference_rows() == min(3 * one, 8192)
+    # Float32 MLP rows are computed alike at any chunk size and thread count (bit for bit
+    # on this project's CPUs; other BLAS builds may differ in the last digit).
+    scores = model.decision_function(X)
+    model.set_params(torch_threads=1)
+    np.testing.assert_allclose(model.decision_function(X), scores, rtol=1e-6)
