@@ -168,6 +168,10 @@ def test_fit_case(cls, case):
         return
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
+        # A GenIAS generator trained for one epoch on 12 rows may honestly warn that its
+        # latent means barely vary (tests/injectors/test_genias.py tests that warning); the
+        # cells here are about bad input, not about training length.
+        warnings.filterwarnings("ignore", "GenIASInjector: the generator collapsed")
         try:
             output = _run(estimator, X)
         except Exception as exc:

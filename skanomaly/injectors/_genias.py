@@ -381,7 +381,9 @@ class GenIASInjector(BaseInjector):
         # Collapse check: a posterior whose mean barely moves across windows decodes every
         # window to about the same output, and the "anomalies" carry no window-specific signal.
         self.latent_spread_ = self._latent_spread(windows)
-        if self.latent_spread_ < _COLLAPSE_SPREAD * self.sigma_prior:
+        # Identical windows should map to one latent mean: that is no collapse.
+        windows_vary = bool(np.ptp(windows.reshape(len(windows), -1), axis=0).max() > 0)
+        if windows_vary and self.latent_spread_ < _COLLAPSE_SPREAD * self.sigma_prior:
             warnings.warn(
                 f"GenIASInjector: the generator collapsed (spread of the latent mean across "
                 f"windows {self.latent_spread_:.3g} < {_COLLAPSE_SPREAD} * sigma_prior); its "
