@@ -46,8 +46,8 @@ from skanomaly import _persistence
 from skanomaly.nn import fork_rng, resolve_device
 from skanomaly.utils._determinism import deterministic_algorithms
 from skanomaly.utils._threads import (
-    _WORK_PER_THREAD,
     resolve_torch_threads,
+    rows_per_thread,
     torch_thread_limit,
 )
 from skanomaly.utils._validation import (
@@ -514,9 +514,7 @@ class BaseTorchEstimator(BaseEstimator, metaclass=ABCMeta):
         """
         floor = self._score_batch_size
         if self.device_.type == "cpu":
-            n_weights = sum(p.numel() for p in self.module_.parameters())
-            positions = self.input_shape_[0] if len(self.input_shape_) > 1 else 1
-            rows = _WORK_PER_THREAD // max(1, n_weights * positions)
+            rows = rows_per_thread(self.module_, tuple(self.input_shape_))
             # Threads set by the caller (an int, or None for torch's) each get that much
             # work, so a pass is not dominated by their fork/join; "auto" gives such a
             # chunk one thread.

@@ -19,7 +19,7 @@ from torch.nn import functional as F
 
 from skanomaly.base import BaseDeepDetector
 from skanomaly.nn import MLP, TemporalConvNet
-from skanomaly.utils._validation import check_layer_widths, flat_size
+from skanomaly.utils._validation import check_layer_widths, evenly_spread, flat_size
 
 __all__ = ["DHAGDetector"]
 
@@ -310,7 +310,7 @@ class DHAGDetector(BaseDeepDetector):
         the best mean AUROC fitted on normal rows (0.802; ``"hybrid"`` 0.732, ``"paper"``
         0.718), the setting the paper assumes and the docs recommend, at a smaller cost
         fitted on contaminated data (0.712; 0.737, 0.728).
-    max_windows : int or None, default=512
+    max_train_windows : int or None, default=512
         Windows ``(n_windows, window, n_channels)`` only: train on at most this many windows,
         evenly spread over ``X`` (consecutive sliding windows overlap almost entirely);
         ``decision_scores_`` still scores every window. Keeps a default fit of a 10,000-step
@@ -352,7 +352,7 @@ class DHAGDetector(BaseDeepDetector):
     input_shape_ : tuple of int
         Shape of one sample.
     n_train_samples_ : int
-        Number of samples (rows or windows) trained on (see ``max_windows``).
+        Number of samples (rows or windows) trained on (see ``max_train_windows``).
     loss_ : str
         The loss formulas used (``loss`` with ``"auto"`` resolved).
     mean_ : ndarray of shape (n_features,) or None
@@ -430,7 +430,7 @@ class DHAGDetector(BaseDeepDetector):
         "semi_supervised": ["boolean"],
         "preprocessing": ["boolean"],
         "loss": [StrOptions({"auto", "drag", "paper", "hybrid"})],
-        "max_windows": [Interval(Integral, 1, None, closed="left"), None],
+        "max_train_windows": [Interval(Integral, 1, None, closed="left"), None],
     }
 
     def __init__(
@@ -447,7 +447,7 @@ class DHAGDetector(BaseDeepDetector):
         semi_supervised=False,
         preprocessing=True,
         loss="auto",
-        max_windows=512,
+        max_train_windows=512,
         contamination=0.1,
         epochs=30,
         batch_size=256,
@@ -484,7 +484,7 @@ class DHAGDetector(BaseDeepDetector):
         self.semi_supervised = semi_supervised
         self.preprocessing = preprocessing
         self.loss = loss
-        self.max_windows = max_windows
+        self.max_train_windows = max_train_windows
 
     # ------------------------------------------------------------------ hooks
     def _prepare_training_data(self, X, y, rng):
@@ -502,10 +502,9 @@ class DHAGDetector(BaseDeepDetector):
             self.scale_ = scale
         else:
             self.mean_ = self.scale_ = None
-        if X.ndim == 3 and self.max_windows is not None and len(X) > self.max_windows:
-            # Evenly spread over the input (consecutive sliding windows overlap almost
-            # entirely, so every k-th one loses little); decision_scores_ still covers all.
-            keep = np.linspace(0, len(X) - 1, self.max_windows).round().astype(np.intp)
+        if X.ndim == 3 and self.max_train_windows is not None and len(X) > self.max_train_windows:
+            # decision_scores_ still covers every window.
+            keep = evenly_spread(len(X), self.max_train_windows)
             X = X[keep]
             y = None if y is None else y[keep]
         self.n_train_samples_ = len(X)

@@ -24,6 +24,7 @@ from skanomaly.injectors import GenIASInjector
 from skanomaly.utils._validation import (
     as_windows,
     check_layer_widths,
+    evenly_spread,
     seed_unset_random_state,
     window_shape,
 )
@@ -350,8 +351,7 @@ loss_curve_, validation_scores_, n_epochs_, best_epoch_
         # Anchors: at most max_train_windows windows evenly spread over the input (which is
         # in time order when it comes from TimeSeriesDetector); their positives come from
         # *all* windows, so they stay the anchors' temporal neighbours.
-        budget = n_all if self.max_train_windows is None else self.max_train_windows
-        anchors = np.unique(np.linspace(0, n_all - 1, min(n_all, budget)).round().astype(np.int64))
+        anchors = evenly_spread(n_all, self.max_train_windows)
         mean = windows[anchors].mean(axis=(0, 1), dtype=np.float64)
         std = windows[anchors].std(axis=(0, 1), dtype=np.float64)
         std[~(std > 1e-12)] = 1.0

@@ -14,7 +14,13 @@ for cells that may not touch torch at all).
 import contextlib
 from numbers import Integral
 
-__all__ = ["auto_torch_threads", "resolve_torch_threads", "torch_thread_limit"]
+__all__ = [
+    "auto_torch_threads",
+    "resolve_torch_threads",
+    "rows_per_thread",
+    "torch_thread_limit",
+    "work_per_row",
+]
 
 # Multiply-adds of one step that keep one more thread busy long enough to pay for its
 # synchronisation: 2**24 (16.8M) is a few milliseconds of one core, against the tens of
@@ -77,9 +83,20 @@ def resolve_torch_threads(torch_threads, module, rows, sample_shape):
         isinstance(torch_threads, Integral) and not isinstance(torch_threads, bool)
     ):
         return torch_threads
+    return auto_torch_threads(work_per_row(module, sample_shape) * rows)
+
+
+def work_per_row(module, sample_shape):
+    """Multiply-adds of one sample, estimated as weights x time steps (x 1 for rows): every
+    weight of a temporal network is used once per time step of ``sample_shape``."""
     n_weights = sum(p.numel() for p in module.parameters())
     positions = sample_shape[0] if len(sample_shape) > 1 else 1
-    return auto_torch_threads(n_weights * rows * positions)
+    return n_weights * positions
+
+
+def rows_per_thread(module, sample_shape):
+    """Rows whose work keeps one thread busy (``2**24`` multiply-adds; at least 0)."""
+    return _WORK_PER_THREAD // max(1, work_per_row(module, sample_shape))
 
 
 @contextlib.contextmanager

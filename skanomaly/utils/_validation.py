@@ -333,6 +333,18 @@ def flat_size(input_shape):
     return math.prod(int(size) for size in input_shape)
 
 
+def evenly_spread(n, budget):
+    """Indices of at most ``budget`` of ``n`` samples, evenly spread from the first to the
+    last; all ``n`` when ``budget`` is None or not smaller.
+
+    The training-window budget of the window detectors: consecutive sliding windows overlap
+    almost entirely, so every k-th one loses little and still covers the whole series.
+    """
+    if budget is None or budget >= n:
+        return np.arange(n)
+    return np.linspace(0, n - 1, budget).round().astype(np.intp)
+
+
 def seed_unset_random_state(estimator, rng):
     """Seed ``estimator`` (a clone owned by the caller) from ``rng`` when its ``random_state``
     is ``None``; a user-set ``random_state`` is kept. Returns ``estimator``.

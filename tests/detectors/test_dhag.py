@@ -445,15 +445,15 @@ def test_hidden_dims_auto_picks_the_encoder_by_input():
 
 
 def test_max_windows_bounds_the_training_windows_but_every_window_is_scored(window_data):
-    detector = _small(epochs=1, max_windows=10).fit(window_data)
+    detector = _small(epochs=1, max_train_windows=10).fit(window_data)
     assert detector.n_train_samples_ == 10
     assert detector.decision_scores_.shape == (len(window_data),)
-    assert _small(epochs=1, max_windows=None).fit(window_data).n_train_samples_ == len(
+    assert _small(epochs=1, max_train_windows=None).fit(window_data).n_train_samples_ == len(
         window_data
     )
     # Rows are never subsampled.
     rows = np.random.default_rng(0).normal(size=(30, 3))
-    assert _small(epochs=1, max_windows=10).fit(rows).n_train_samples_ == 30
+    assert _small(epochs=1, max_train_windows=10).fit(rows).n_train_samples_ == 30
 
 
 def test_windows_rank_obvious_anomalies_above_normal_steps():
@@ -467,7 +467,7 @@ def test_windows_rank_obvious_anomalies_above_normal_steps():
     for kind in KINDS:
         train, test, labels = regression_series(kind)
         detector = TimeSeriesDetector(
-            _small(epochs=5, max_windows=256, hidden_dims=(16, 16), k_augment=25), window=32
+            _small(epochs=5, max_train_windows=256, hidden_dims=(16, 16), k_augment=25), window=32
         ).fit(train)
         aurocs[kind] = roc_auc_score(labels, detector.decision_function(test))
     assert np.mean(list(aurocs.values())) >= 0.75, aurocs
