@@ -244,18 +244,23 @@ def _reference(n_features=21, **params):
     return ReferenceAutoEncoder(epochs=1, random_state=0, **params).fit(X), X
 
 
-def test_cpu_scoring_chunks_are_one_thread_of_work_and_fixed():
-    from skanomaly.utils._threads import _WORK_PER_THREAD, resolve_torch_threads
+def test_cpu_scoring_chunks_are_two_quanta_of_work_per_thread_and_fixed():
+    from skanomaly._torch_base import _CPU_QUANTA_PER_PASS
+    from skanomaly.utils._threads import resolve_torch_threads, rows_per_thread
 
-    model, _ = _reference(device="cpu")
+    model, _ = _reference(device="cpu")  # torch_threads="auto"
     rows = model._inference_rows()
-    n_weights = sum(p.numel() for p in model.module_.parameters())
-    # A small MLP gets bigger chunks than the 1,024-row floor, within one thread's work,
-    # so the "auto" thread rule keeps a single thread for them.
-    assert model._score_batch_size < rows <= 8192
-    assert n_weights * rows <= _WORK_PER_THREAD < n_weights * (rows + 1)
-    assert resolve_torch_threads("auto", model.module_, rows, (21,)) == 1
+    quantum = rows_per_thread(model.module_, (21,))
+    # A small MLP gets bigger chunks than the 1,024-row floor: "auto" gives one quantum one
+    # thread, and a pass two quanta, so the pass runs on at most two threads.
+    assert model._score_batch_size < quantum
+    assert rows == _CPU_QUANTA_PER_PASS * quantum <= 8192
+    assert resolve_torch_threads("auto", model.module_, quantum, (21,)) == 1
+    # Threads set by the caller each get two quanta, up to the 8,192-row cap.
+    model.set_params(torch_threads=2)
+    assert model._inference_rows() == min(8192, 2 * _CPU_QUANTA_PER_PASS * quantum)
     # Windows multiply the work by their length: a temporal shape keeps the floor.
+    model.set_params(torch_threads="auto")
     model.input_shape_ = (512, 21)
     assert model._inference_rows() == model._score_batch_size
 
