@@ -18,8 +18,11 @@ Three tables, all under ``../shared/data/PROTOCOL.md`` through :mod:`skanomaly.b
    source of Table 2's baselines): at most 10,000 rows (random, without replacement), at
    least 1,000 (duplicated), stratified 70/30 split, ``MinMaxScaler`` fitted on the train
    part, every train label known (fully supervised). ``AnoRandDetector(semi_supervised=True)``
-   with its defaults (``epochs="auto"`` = the paper's 200, batch 128, ``w=0.2``), seeds 0-2;
-   AUC-PR % of the default (fused, Eq. 8) score beside the paper's (mean of 10 runs).
+   with its defaults (``epochs="auto"`` = the paper's 200, batch 128, ``w=0.2``,
+   ``preprocessing="auto"`` and ``lr="auto"``), seeds 0-2; AUC-PR % of the default (fused,
+   Eq. 8) score beside the paper's (mean of 10 runs). Development data for its settings, no
+   test label of the nine sets: ``--dev`` (ADBench sets outside Table 2, same protocol) and
+   ``--validation`` (a 70/30 split of each train part; the test parts are not scored).
 
 Measured results: ``benchmarks/anorand_results.md``.
 
@@ -28,6 +31,7 @@ Usage::
     python benchmarks/anorand.py [--datasets thyroid cardio] [--seeds 0 1 2] [--epochs 50]
         [--skip-unsupervised] [--timing] [--supervised] [--measure-ae] [--threads 1]
     python benchmarks/anorand.py --protocol paper-supervised [--seeds 0 1 2] [--lr 1e-4]
+        [--preprocessing false] [--dev | --validation]
 """
 
 import argparse

@@ -217,6 +217,15 @@ def test_auto_epochs_follow_the_mode(tabular_data):
     assert supervised.n_epochs_ == len(supervised.loss_curve_) == 200
     unsupervised = _small(epochs="auto", **tiny).fit(X)
     assert unsupervised.n_epochs_ == 50
+    # lr="auto" likewise: 3e-3 with real labels (chosen on development data), 1e-3 otherwise.
+    assert AnoRandDetector().lr == "auto"
+    assert _small(lr="auto", epochs=1, semi_supervised=True, **tiny).fit(X, y).lr_ == 3e-3
+    assert _small(lr="auto", epochs=1, **tiny).fit(X).lr_ == 1e-3
+    assert _small(lr=5e-4, epochs=1, semi_supervised=True, **tiny).fit(X, y).lr_ == 5e-4
+    np.testing.assert_array_equal(
+        _small(lr="auto", **tiny).fit(X).decision_function(X),
+        _small(lr=1e-3, **tiny).fit(X).decision_function(X),
+    )
     np.testing.assert_array_equal(
         unsupervised.decision_function(X), _small(epochs=50, **tiny).fit(X).decision_function(X)
     )
