@@ -25,7 +25,7 @@ __all__ = ["AnoRandDetector"]
 _AUTO_EPOCHS = {"supervised": 200, "unsupervised": 50}
 # ``lr="auto"``: 1e-3 unsupervised (chosen on the synthetic development suite); 3e-3 with real
 # labels, chosen on development data of the supervised protocol (ADBench sets outside Table 2,
-# and validation splits of the Table 2 sets' train parts; benchmarks/anorand_results.md, 6b).
+# and validation splits of the Table 2 sets' train parts; benchmarks/anorand_results.md, 6a).
 _AUTO_LR = {"supervised": 3e-3, "unsupervised": 1e-3}
 
 
