@@ -11,7 +11,6 @@ the clean code is the anomaly score.
 
 from numbers import Integral, Real
 
-import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
@@ -19,6 +18,7 @@ from torch.nn import functional as F
 
 from skanomaly.base import BaseDeepDetector
 from skanomaly.nn import MLP, TemporalConvNet
+from skanomaly.utils._preprocessing import StandardizeMixin
 from skanomaly.utils._validation import check_layer_widths, evenly_spread, flat_size
 
 __all__ = ["DHAGDetector"]
@@ -227,7 +227,7 @@ def _mean_pairwise_cosine(eps):
 
 
 # ---------------------------------------------------------------------- estimator
-class DHAGDetector(BaseDeepDetector):
+class DHAGDetector(StandardizeMixin, BaseDeepDetector):
     """Diversified and hard-to-distinguish anomaly generation (DHAG, Kim & Lee, CIKM 2024).
 
     An encoder ``f_theta`` maps each sample to a latent code ``z``. ``n_perturbators`` (L)
@@ -493,15 +493,8 @@ class DHAGDetector(BaseDeepDetector):
                 f"{type(self).__name__}(semi_supervised=True) needs normal or unlabelled rows "
                 "(y == 0) to generate anomalies from; y holds only known anomalies (1)."
             )
-        if self.preprocessing:
-            # Statistics per feature, or per channel over all windows and time steps.
-            axes = tuple(range(X.ndim - 1))
-            self.mean_ = X.mean(axis=axes, dtype=np.float64)
-            scale = X.std(axis=axes, dtype=np.float64)
-            scale[~(scale > 0)] = 1.0  # a constant feature is only centred
-            self.scale_ = scale
-        else:
-            self.mean_ = self.scale_ = None
+        # Statistics per feature, or per channel over all windows and time steps.
+        self._fit_standardization(X, self.preprocessing)
         if X.ndim == 3 and self.max_train_windows is not None and len(X) > self.max_train_windows:
             # decision_scores_ still covers every window.
             keep = evenly_spread(len(X), self.max_train_windows)
@@ -535,14 +528,6 @@ class DHAGDetector(BaseDeepDetector):
             with torch.no_grad():
                 discriminator.centre.copy_(codes.mean(dim=0))
         super()._fit_module(data, rng)
-
-    def _standardize(self, X):
-        """``X`` (a batch tensor) in the units of the training data's standard deviation."""
-        if getattr(self, "mean_", None) is None:
-            return X
-        mean = torch.as_tensor(self.mean_, dtype=X.dtype, device=X.device)
-        scale = torch.as_tensor(self.scale_, dtype=X.dtype, device=X.device)
-        return (X - mean) / scale
 
     def _build(self, input_shape):
         hidden_dims = self.hidden_dims
