@@ -43,6 +43,8 @@ _OURS_QUICK = {
         "classification_epochs": 3,
         "hidden_channels": (16, 32),
         "embedding_dim": 32,
+        # The default became 512 for full fits (issue 17's budget study); a smoke run keeps 256.
+        "max_train_windows": 256,
     },
     "ASTER": {
         "epochs": 3,
