@@ -9,6 +9,9 @@ detector fit on ``train`` (anomaly-free) and check an AUROC floor of its point s
 import numpy as np
 
 KINDS = ("level_shift", "spike", "frequency", "noise_burst")
+# Cases that reproduce a cause found on the benchmark panel (issue 17), kept apart from KINDS
+# (every detector's floor covers KINDS; a detector tests the causes that concern it).
+CAUSE_KINDS = ("switch_on", "burst_density")
 
 
 def regression_series(kind, *, n_train=1200, n_test=1200, n_channels=2, period=40, seed=0):
@@ -19,9 +22,20 @@ def regression_series(kind, *, n_train=1200, n_test=1200, n_channels=2, period=4
     - ``"spike"``: one step raised by 4;
     - ``"frequency"``: 2 periods played at twice the frequency;
     - ``"noise_burst"``: 30 steps with noise of standard deviation 0.6 (normal: 0.05).
+
+    ``CAUSE_KINDS`` are not sines; each mimics a panel series on which a detector inverted:
+
+    - ``"switch_on"``: channel 0 drifts slowly; the others are off but for pulses (+2 for 3
+      steps) about every ``period`` steps; anomaly: a pulse at +10, 5 times as high (smap_F-3);
+    - ``"burst_density"``: a flat baseline with a burst (+3 for 4 steps) every ``period``
+      steps (take ``period`` below the window, so that every training window holds a burst);
+      anomaly: two periods with a burst every ``period // 4`` steps; between the anomalies,
+      normal burst-free stretches of about four periods (NAB ec2_cpu_utilization_77c1ca).
     """
+    if kind in CAUSE_KINDS:
+        return _cause_series(kind, n_train, n_test, n_channels, period, seed)
     if kind not in KINDS:
-        raise ValueError(f"kind must be one of {KINDS}; got {kind!r}.")
+        raise ValueError(f"kind must be one of {KINDS + CAUSE_KINDS}; got {kind!r}.")
     rng = np.random.default_rng(seed)
     t = np.arange(n_train + n_test, dtype=float)
     phases = rng.uniform(0, 2 * np.pi, n_channels)
@@ -50,3 +64,45 @@ def regression_series(kind, *, n_train=1200, n_test=1200, n_channels=2, period=4
             )
         labels[start:stop] = 1
     return series[:n_train], test, labels
+
+
+def _cause_series(kind, n_train, n_test, n_channels, period, seed):
+    """The cases of ``CAUSE_KINDS`` (see ``regression_series``)."""
+    rng = np.random.default_rng(seed)
+    n = n_train + n_test
+    labels = np.zeros(n_test, dtype=int)
+    slot = n_test // 3
+    starts = [k * slot + slot // 2 for k in range(3)]
+    if kind == "switch_on":
+        # Channel 0 drifts slowly (one sweep over train, one over test, so every window sees
+        # another level, as a ramp or a temperature does); the others are off (0) but for
+        # pulses (+2 for 3 steps, all together) every ~``period`` steps. Anomaly: a pulse
+        # switched on at 5 times that height (+10) while channel 0 goes on drifting (smap_F-3:
+        # command channels far above their usual values while a ramp stays normal).
+        t = np.arange(n, dtype=float)
+        series = np.zeros((n, n_channels))
+        series[:, 0] = np.where(t < n_train, t / n_train, (t - n_train) / n_test) * 4.0 - 2.0
+        series += rng.normal(0, 0.05, series.shape)
+        onsets = np.arange(0, n - 3, period)
+        for onset in onsets + rng.integers(0, period // 2, len(onsets)):
+            series[onset : onset + 3, 1:] += 2.0
+        test = series[n_train:]
+        for start in starts:
+            test[start : start + 3, 1:] += 10.0
+            labels[start : start + 3] = 1
+        return series[:n_train], test, labels
+    # "burst_density" (bursts jittered by up to 3 steps): a head that scores how *alike* a
+    # window's steps are ranks the burst-free stretches above the dense bursts.
+    series = rng.normal(0, 0.05, (n, n_channels))
+    regular = np.arange(0, n, period)
+    onsets = set((regular + rng.integers(-3, 4, len(regular))).tolist())
+    for start in starts:
+        # Burst-free stretch of 3 periods between anomalies (normal: quiet spells happen).
+        quiet = n_train + start + slot // 2
+        onsets -= set(range(quiet - period, quiet + 3 * period))
+        onsets |= set(range(n_train + start, n_train + start + 2 * period, period // 4))
+        labels[start : start + 2 * period] = 1
+    for onset in sorted(onsets):
+        if 0 <= onset < n:
+            series[onset : onset + 4] += 3.0
+    return series[:n_train], series[n_train:], labels

@@ -26,9 +26,9 @@ def _detached_call(module, x):
     return torch.func.functional_call(module, params, (x,))
 
 
-def _encoder_stack(d_model, n_heads, n_layers, dim_feedforward, dropout):
+def _encoder_stack(d_model, n_heads, n_layers, dim_feedforward, dropout, *, norm_first=False):
     layer = nn.TransformerEncoderLayer(
-        d_model, n_heads, dim_feedforward, dropout, batch_first=True
+        d_model, n_heads, dim_feedforward, dropout, batch_first=True, norm_first=norm_first
     )
     return nn.TransformerEncoder(layer, n_layers, enable_nested_tensor=False)
 
@@ -78,24 +78,35 @@ class _LinearFeatures(nn.Module):
 
 
 class _TransformerClassifier(nn.Module):
-    """C: a Transformer over the time steps, mean-pooled; the logit is the pooled vector's
-    squared norm minus one, a hypersphere head (Ruff et al., 2021).
+    """C: a pre-norm Transformer over the time steps; the logit is the mean over the steps of
+    each step's squared output norm, minus one: a hypersphere head (Ruff et al., 2021) applied
+    to every time step in its context.
 
-    Why not a linear head: a linear logit is trained on normal windows and pseudo-anomalies
-    only, and its sign on a window unlike both (a spike, a level shift) is whatever the
-    extrapolation gives -- seed-dependent inversions (AUROC 0.004-0.98 on obvious spikes).
-    With the norm, "normal" is a bounded region around the origin of the pooled space and a
-    window the network maps far from it, in any direction, scores high.
+    Why a hypersphere and not a linear head: a linear logit is trained on normal windows and
+    pseudo-anomalies only, and its sign on a window unlike both (a spike, a level shift) is
+    whatever the extrapolation gives -- seed-dependent inversions (AUROC 0.004-0.98 on obvious
+    spikes). With the norm, "normal" is a bounded region around the origin and a step the
+    network maps far from it, in any direction, scores high.
+
+    Why pre-norm and per-step norms (issue 17, panel inversions): a post-norm layer ends in a
+    LayerNorm, which gives every step an output of about the same norm whatever the input's
+    magnitude, so a command channel at 38 standard deviations counted as much as one at 1
+    (smap_F-3: AUROC 0.24). And the squared norm of the *mean* of such outputs measures how
+    alike a window's steps are rather than how unusual they are: a window whose steps are all
+    the same (a quiet stretch) reaches the largest norm the head can give, and a busy one
+    cancels towards zero (a NAB series: quiet stretches above its anomaly, AUROC 0.30). In a
+    pre-norm layer the residual stream keeps the magnitude of ``F(x)``, and averaging the
+    steps' squared norms lets no step cancel another.
     """
 
     def __init__(self, window, d_model, n_heads, n_layers, ff, dropout):
         super().__init__()
         self.positions = SinusoidalPositionalEncoding(d_model, max_len=window)
-        self.body = _encoder_stack(d_model, n_heads, n_layers, ff, dropout)
+        self.body = _encoder_stack(d_model, n_heads, n_layers, ff, dropout, norm_first=True)
 
     def forward(self, features):
-        pooled = self.body(self.positions(features)).mean(dim=1)
-        return pooled.square().sum(dim=-1) - 1.0
+        steps = self.body(self.positions(features))
+        return steps.square().sum(dim=-1).mean(dim=1) - 1.0
 
 
 class _ASTERModule(nn.Module):
@@ -224,11 +235,16 @@ loss_curve_, n_epochs_, best_epoch_
     classifier sees real data in: the pseudo-anomalies are still decoded from the learnt
     latent (no hand-crafted injection) and reach the classifier through the same ``F``.
 
-    **Classifier head.** ``C`` mean-pools its Transformer output and returns the pooled
-    vector's squared norm minus one (a hypersphere classifier) rather than a linear logit:
-    trained on normal windows and pseudo-anomalies only, a linear logit's sign on a window
-    unlike both is whatever the extrapolation gives, and it inverted on obvious anomalies
-    for some seeds (issue 17). The paper specifies only "a Transformer classifier".
+    **Classifier head.** ``C`` is a pre-norm Transformer whose logit is the mean over the
+    time steps of each step's squared output norm, minus one (a hypersphere classifier per
+    step), rather than a linear logit: trained on normal windows and pseudo-anomalies only, a
+    linear logit's sign on a window unlike both is whatever the extrapolation gives, and it
+    inverted on obvious anomalies for some seeds (issue 17). An earlier hypersphere head took
+    the squared norm of the mean-pooled output of a post-norm layer; its final LayerNorm erased
+    the magnitude of each step (command channels far above their usual values scored as
+    normal: smap_F-3, AUROC 0.24), and the norm of a mean rewarded windows whose steps are all
+    alike (quiet stretches scored highest: a NAB series, AUROC 0.30). The paper specifies only
+    "a Transformer classifier".
 
     **Defaults** were chosen on the synthetic regression series of the test suite (level
     shift, spike, frequency change, noise burst; window 32, seeds 0-3) and for a default fit

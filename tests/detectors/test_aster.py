@@ -279,10 +279,15 @@ FLOOR = dict(
 
 
 @functools.cache
-def _series_auroc(kind, seed):
-    train, test, labels = regression_series(kind, n_train=600, n_test=900)
+def _series_scores(kind, seed, **case):
+    train, test, labels = regression_series(kind, n_train=600, n_test=900, **case)
     wrapper = TimeSeriesDetector(ASTERDetector(**FLOOR, random_state=seed), window=32, stride=2)
-    return roc_auc_score(labels, wrapper.fit(train).decision_function(test))
+    return test, labels, wrapper.fit(train).decision_function(test)
+
+
+def _series_auroc(kind, seed, **case):
+    _, labels, scores = _series_scores(kind, seed, **case)
+    return roc_auc_score(labels, scores)
 
 
 def test_pseudo_anomalies_lie_on_the_linear_extractors_image():
@@ -315,6 +320,30 @@ def test_no_regression_case_is_inverted():
     aurocs = {kind: _series_auroc(kind, 0) for kind in KINDS}
     assert np.mean(list(aurocs.values())) >= 0.6, aurocs
     assert min(aurocs.values()) >= 0.3, aurocs  # issue 17's "inverted": AUROC < 0.3
+
+
+# Issue 17, panel inversions of the earlier head (the squared norm of the mean-pooled output of
+# a post-norm layer): its final LayerNorm gave every step about the same norm whatever the
+# input's magnitude (smap_F-3, AUROC 0.24: command channels far above their usual values scored
+# as normal), and the norm of a mean was largest for windows whose steps are all alike
+# (a NAB series, AUROC 0.30: quiet stretches scored above the anomaly). With these settings the
+# earlier head gave AUROC 0.65 / 0.80 (seeds 0 / 1) on "switch_on" and burst-free stretches 1.8
+# to 3 times the median normal step on "burst_density"; the per-step pre-norm head 0.93 / 0.93
+# and 0.4-0.6 times.
+@pytest.mark.parametrize("seed", range(2))
+def test_channels_switched_on_far_above_their_usual_values_score_high(seed):
+    assert _series_auroc("switch_on", seed) >= 0.85
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_quiet_stretches_do_not_outscore_normal_steps(seed):
+    test, labels, scores = _series_scores("burst_density", seed, period=24)
+    # Steps with no burst within a window's reach (32 steps) either side: burst-free windows.
+    reach = np.lib.stride_tricks.sliding_window_view(np.pad(test[:, 0], 31), 63).max(axis=1)
+    quiet = (reach < 1.0) & (labels == 0)
+    assert quiet.sum() > 50
+    assert scores[quiet].mean() < np.median(scores[labels == 0])
+    assert roc_auc_score(labels, scores) >= 0.9
 
 
 def test_max_train_windows_bounds_the_training_set():
