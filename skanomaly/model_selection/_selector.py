@@ -11,12 +11,15 @@ from sklearn.utils.validation import check_is_fitted
 from sklearn_compat.base import _fit_context
 
 from skanomaly.base import BaseAnomalyDetector
+from skanomaly.model_selection._ensemble import AverageEnsemble, _named_estimators, _pyod_zoo
 from skanomaly.model_selection._scorer import _final_step, make_injection_scorer
 from skanomaly.utils._validation import check_detector_input, check_random_seed
 
 __all__ = ["DetectorSelector", "centrality_scores"]
 
 _MIN_HOLDOUT_ROWS = 10
+# Chosen on development data (benchmarks/model_selection_results.md), never on ADBench.
+_AUTO_ENSEMBLE = "zscore"
 
 
 def centrality_scores(validation_scores):
@@ -155,6 +158,7 @@ class DetectorSelector(BaseAnomalyDetector):
         "scoring": [callable, list, None],
         "strategy": [StrOptions({"auto", "injection", "centrality", "borda"})],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "ensemble": [StrOptions({"auto", "rank", "zscore"}), None],
         "refit": ["boolean"],
         "contamination": [Interval(Real, 0, 0.5, closed="right")],
         "random_state": ["random_state"],
@@ -167,6 +171,7 @@ class DetectorSelector(BaseAnomalyDetector):
         scoring=None,
         strategy="auto",
         validation_fraction=0.25,
+        ensemble="auto",
         refit=True,
         contamination=0.1,
         random_state=None,
@@ -175,42 +180,15 @@ class DetectorSelector(BaseAnomalyDetector):
         self.scoring = scoring
         self.strategy = strategy
         self.validation_fraction = validation_fraction
+        self.ensemble = ensemble
         self.refit = refit
         self.contamination = contamination
         self.random_state = random_state
 
     def _named_candidates(self):
         if self.candidates is None:
-            from pyod.models.ecod import ECOD
-            from pyod.models.hbos import HBOS
-            from pyod.models.iforest import IForest
-            from pyod.models.knn import KNN
-            from pyod.models.lof import LOF
-
-            seed = check_random_seed(self.random_state)
-            return [
-                ("IForest", IForest(random_state=seed)),
-                ("KNN", KNN()),
-                ("LOF", LOF()),
-                ("ECOD", ECOD()),
-                ("HBOS", HBOS()),
-            ]
-        if len(self.candidates) == 0:
-            raise ValueError("DetectorSelector needs at least one candidate; got none.")
-        named, seen = [], {}
-        for item in self.candidates:
-            if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str):
-                name, estimator = item
-            else:
-                name, estimator = type(item).__name__, item
-            if not (hasattr(estimator, "fit") and hasattr(estimator, "decision_function")):
-                raise TypeError(
-                    "DetectorSelector candidates must have fit and decision_function; got "
-                    f"{type(estimator).__name__}."
-                )
-            seen[name] = seen.get(name, 0) + 1
-            named.append((name if seen[name] == 1 else f"{name}_{seen[name]}", estimator))
-        return named
+            return _pyod_zoo(self.random_state)
+        return _named_estimators(self.candidates, "DetectorSelector", "candidate")
 
     def _split(self, n, series, seed):
         n_valid = int(round(self.validation_fraction * n))
@@ -274,6 +252,36 @@ class DetectorSelector(BaseAnomalyDetector):
                 f"DetectorSelector: every one of the {len(named)} candidates failed to fit "
                 "or score; see the warnings above."
             )
+        normalization = self._ensemble_normalization(series)
+        members = [i for i in ok if np.isfinite(valid_scores[i]).all()]
+        if normalization is not None and len(members) >= 2:
+            # One more candidate: the average of the fitted candidates' normalised scores,
+            # built from the models fitted above (no refit) and ranked like the others.
+            member_named = [named[i] for i in members]
+            ensemble = AverageEnsemble(
+                member_named, normalization=normalization, contamination=self.contamination
+            )
+            try:
+                model = clone(ensemble)
+                check_detector_input(model, X_train, reset=True)
+                model._set_members(
+                    [name for name, _ in member_named], [fitted[i] for i in members], X_train
+                )
+                scores.append([float(scorer(model, X_valid)) for scorer in scorers])
+                valid_scores.append(np.asarray(model.decision_function(X_valid), dtype=float))
+                fitted.append(model)
+                taken = {name for name, _ in named}
+                name = next(f"ensemble{suffix}" for suffix in ("", *range(2, len(named) + 2))
+                            if f"ensemble{suffix}" not in taken)
+                named.append((name, ensemble))
+                ok.append(len(named) - 1)
+            except Exception as exc:  # e.g. members whose scores cannot be normalised
+                warnings.warn(
+                    f"DetectorSelector: the ensemble candidate failed and is skipped: "
+                    f"{type(exc).__name__}: {exc}",
+                    UserWarning,
+                    stacklevel=2,
+                )
         self.names_ = [name for name, _ in named]
         self.validation_scores_ = np.asarray(scores, dtype=np.float64)
         self.centrality_ = np.full(len(named), np.nan)
@@ -294,21 +302,19 @@ class DetectorSelector(BaseAnomalyDetector):
         )
         return self
 
+    def _ensemble_normalization(self, series):
+        if self.ensemble == "auto":
+            # Measured on development rows only (the user guide, "Tuning without labels");
+            # the series benchmark has no ensemble candidate, so series keep none.
+            return None if series else _AUTO_ENSEMBLE
+        return self.ensemble
+
     def _scorers(self, seed, series):
         if self.scoring is None:
-            if series:  # ADBench's types are row anomalies; series get the window injectors
-                return [make_injection_scorer(random_state=seed)]
-            from skanomaly.injectors import GaussianNoiseInjector, SMOTENoiseInjector
-
-            noise = [
-                GaussianNoiseInjector(noise_level=1.0),
-                GaussianNoiseInjector(noise_level=3.0),
-                SMOTENoiseInjector(noise_level=1.0),
-            ]
-            return [
-                make_injection_scorer(noise, random_state=seed),
-                make_injection_scorer(random_state=seed),
-            ]
+            # The scorer's default: ADBench's four anomaly types for rows, the window
+            # injectors for series. (The noise injectors of the first round added nothing to
+            # the Borda count on development data once the ensemble candidate was in.)
+            return [make_injection_scorer(random_state=seed)]
         scorers = list(self.scoring) if isinstance(self.scoring, list) else [self.scoring]
         if not scorers or not all(callable(scorer) for scorer in scorers):
             raise ValueError(
