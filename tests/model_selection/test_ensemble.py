@@ -122,7 +122,7 @@ def test_selector_ensemble_candidate_reuses_the_fitted_candidates(X, normalizati
     ).fit(X)
     assert CountingKNN.fits == 2  # one fit per candidate; the ensemble adds none
     assert selector.names_ == ["CountingKNN", "CountingKNN_2", "ECOD", "ensemble"]
-    assert selector.validation_scores_.shape == (4, 2)
+    assert selector.validation_scores_.shape == (4, 1)  # the scorer's default only
     assert np.isfinite(selector.centrality_).all()
     # The consensus agrees most with everyone: centrality picks it, and it is kept as
     # fitted on the training part (refit=False) with the candidates as its members.
@@ -155,3 +155,20 @@ def test_selector_ensemble_skips_candidates_with_non_finite_scores(X):
         ).fit(X)
     assert selector.names_[-1] == "ensemble"
     assert selector.best_name_ != "NaNScores"
+
+
+class NaNTrainingScores(Constant):
+    """Scores new rows, but its training scores are NaN: it cannot be normalised."""
+
+    def fit(self, X, y=None):
+        self.decision_scores_ = np.full(len(X), np.nan)
+        return self
+
+    def decision_function(self, X):
+        return np.asarray(X).sum(axis=1)
+
+
+def test_selector_warns_and_goes_on_when_the_ensemble_cannot_be_built(X):
+    with pytest.warns(UserWarning, match="ensemble candidate failed.*non-finite training"):
+        selector = DetectorSelector([KNN(), NaNTrainingScores()], random_state=0).fit(X)
+    assert selector.names_ == ["KNN", "NaNTrainingScores"]
