@@ -3,7 +3,7 @@
 Real users rarely hold anomaly labels. :func:`make_injection_scorer` scores a fitted detector
 by how well it ranks anomalies injected into a validation fold above the fold's own rows, so
 ``GridSearchCV(..., scoring=make_injection_scorer()).fit(X)`` tunes a detector with no ``y``;
-:class:`DetectorSelector` uses the same idea to choose among different detectors, optionally
+:class:`DetectorSelector` uses the same idea to choose among different detectors, by default
 with :class:`AverageEnsemble` (the average of the candidates' normalised scores) as one more
 candidate.
 """
