@@ -27,6 +27,13 @@ candidate's, the mean candidate's, the oracle best (chosen with test labels, an 
 and the Spearman correlation between each strategy's validation statistic and the candidates'
 true test AUPR.
 
+Second round (after the first ADBench measurement missed the issue's target): the zoo gets one
+more candidate, the average of its members' normalised scores (``Ens_<zoo>_<normalisation>``,
+:class:`skanomaly.model_selection.AverageEnsemble`), computed from the members' cached scores
+of the same fits (fit-part training scores normalise; validation, test and injected scores are
+averaged): no refit. Its normalisation and the selection strategy were chosen on ``dev`` and
+committed before the ADBench run.
+
 Suites: ``dev`` (synthetic and scikit-learn data, NOT the ADBench sets: the strategy is chosen
 here) and ``adbench`` (the 31 shared sets, measured once with the chosen strategy).
 
@@ -36,6 +43,7 @@ scores cached as ``.npz`` beside it, so an interrupted run resumes where it stop
 Usage::
 
     python benchmarks/model_selection.py run --suite dev --zoo pyod anorand
+    python benchmarks/model_selection.py run --suite adbench --zoo pyod   # + Ens_pyod_*
     python benchmarks/model_selection.py run --suite adbench --zoo pyod anorand grid
     python benchmarks/model_selection.py report --suite dev
     python benchmarks/model_selection.py series [--series 8] [--max-train 5000]
@@ -159,9 +167,71 @@ def injected_sets(X_valid, seed):
 FIELDS = ["suite", "dataset", "seed", "zoo", "candidate", "test_auroc", "test_aupr", "fit_s"]
 
 
+# The score-averaging ensembles of a zoo (second round of issue 16): name -> (zoos of its
+# members, normalisation). Computed from the members' cached scores of the SAME fits (their
+# fit-part training scores normalise, their validation / test / injected scores are averaged):
+# no refit, exactly what DetectorSelector(ensemble=...) does with its fitted candidates.
+ENSEMBLES = {
+    "Ens_pyod_rank": (("pyod",), "rank"),
+    "Ens_pyod_zscore": (("pyod",), "zscore"),
+    "Ens_zoo_rank": (("pyod", "anorand"), "rank"),
+    "Ens_zoo_zscore": (("pyod", "anorand"), "zscore"),
+}
+
+
+def ensemble_members(ensemble):
+    zoos, _ = ENSEMBLES[ensemble]
+    return [cand for zoo in zoos for cand in candidates(zoo, 0)]
+
+
+def _scores_path(cache, name, seed, cand):
+    return cache / f"{name}__{seed}__{cand}.npz"
+
+
+def _row(suite, name, seed, zoo, cand, fit_s, s_valid, s_test, y_test, s_injected):
+    """One CSV row: test AUROC / AUPR and the injection statistics of one candidate."""
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    row = {"suite": suite, "dataset": name, "seed": seed, "zoo": zoo, "candidate": cand,
+           "fit_s": round(fit_s, 3)}
+    finite = np.isfinite(s_test).all() and np.isfinite(s_valid).all()
+    row["test_auroc"] = roc_auc_score(y_test, s_test) if finite else np.nan
+    row["test_aupr"] = average_precision_score(y_test, s_test) if finite else np.nan
+    for set_name, s_inj in s_injected.items():
+        y_inj = np.r_[np.zeros(len(s_valid)), np.ones(len(s_inj))]
+        both = np.r_[s_valid, s_inj]
+        ok = np.isfinite(both).all()
+        row[f"{set_name}_aupr"] = average_precision_score(y_inj, both) if ok else np.nan
+        row[f"{set_name}_auroc"] = roc_auc_score(y_inj, both) if ok else np.nan
+    return row
+
+
+def ensemble_row(args, cache, name, seed, ensemble, y_test):
+    """The ensemble's row from its members' cached scores; None until every member is cached."""
+    from skanomaly.model_selection._ensemble import _average
+
+    members = ensemble_members(ensemble)
+    paths = [_scores_path(cache, name, seed, cand) for cand in members]
+    if not all(path.exists() for path in paths):
+        return None
+    loaded = [dict(np.load(path)) for path in paths]
+    _, normalization = ENSEMBLES[ensemble]
+    if not all(np.isfinite(m["train"]).all() for m in loaded):
+        return None  # a member without finite training scores cannot be normalised
+    refs = [np.sort(m["train"].astype(np.float64)) for m in loaded]
+
+    def mean(key):
+        return _average(refs, [m[key].astype(np.float64) for m in loaded], normalization)
+
+    s_valid = mean("valid")
+    injected = {key[4:]: mean(key) for key in loaded[0] if key.startswith("inj_")}
+    np.save(cache / f"{name}__{seed}__{ensemble}.npy", s_valid.astype(np.float32))
+    return _row(args.suite, name, seed, "ensemble", ensemble, 0.0, s_valid, mean("test"),
+                y_test, injected)
+
+
 def run(args):
     import torch
-    from sklearn.metrics import average_precision_score, roc_auc_score
 
     from skanomaly.benchmark import tabular_split
 
@@ -170,28 +240,33 @@ def run(args):
     cache = Path(args.cache) / args.suite
     cache.mkdir(parents=True, exist_ok=True)
     csv_path = OUT / f"{args.suite}.csv"
-    done = set()
+    rows = {}
     if csv_path.exists():
         with open(csv_path) as handle:
-            done = {(r["dataset"], r["seed"], r["candidate"]) for r in csv.DictReader(handle)}
+            rows = {(r["dataset"], r["seed"], r["candidate"]): r for r in csv.DictReader(handle)}
     data = load_suite(args.suite)
     names = args.datasets or list(data)
+    ensembles = [e for e in ENSEMBLES if set(ENSEMBLES[e][0]) <= set(args.zoo)]
     # Seed-major, in the order of --zoo: a partial run still covers every data set once.
     for seed in args.seeds:
         for zoo in args.zoo:
             for name in names:
+                # A candidate is done when its row is in the CSV and all its scores are cached
+                # (rows of the first round have no cached test scores: refitted, not re-added).
                 todo = {
                     cand: det
                     for cand, det in candidates(zoo, seed).items()
-                    if (name, str(seed), cand) not in done
+                    if (name, str(seed), cand) not in rows
+                    or not _scores_path(cache, name, seed, cand).exists()
                 }
-                if not todo:
+                missing = [e for e in ensembles if (name, str(seed), e) not in rows]
+                if not todo and not missing:
                     continue
                 X_train, X_test, _, y_test = tabular_split(data[name], seed)
                 order = np.random.default_rng(seed).permutation(len(X_train))
                 n_valid = max(10, int(round(0.2 * len(X_train))))
                 X_fit, X_valid = X_train[order[n_valid:]], X_train[order[:n_valid]]
-                sets = injected_sets(X_valid, seed)
+                sets = injected_sets(X_valid, seed) if todo else {}
                 for cand, det in todo.items():
                     start = time.perf_counter()
                     try:
@@ -200,26 +275,39 @@ def run(args):
                         print(f"{name} {seed} {cand}: fit failed: {exc}", flush=True)
                         continue
                     fit_s = time.perf_counter() - start
-                    s_valid = np.asarray(det.decision_function(X_valid), dtype=float)
-                    s_test = np.asarray(det.decision_function(X_test), dtype=float)
-                    row = {
-                        "suite": args.suite, "dataset": name, "seed": seed, "zoo": zoo,
-                        "candidate": cand, "fit_s": round(fit_s, 3),
+                    scores = {
+                        "train": np.asarray(det.decision_scores_, dtype=float),
+                        "valid": np.asarray(det.decision_function(X_valid), dtype=float),
+                        "test": np.asarray(det.decision_function(X_test), dtype=float),
                     }
-                    finite = np.isfinite(s_test).all() and np.isfinite(s_valid).all()
-                    row["test_auroc"] = roc_auc_score(y_test, s_test) if finite else np.nan
-                    row["test_aupr"] = average_precision_score(y_test, s_test) if finite else np.nan
                     for set_name, anomalies in sets.items():
-                        s_inj = np.asarray(det.decision_function(anomalies), dtype=float)
-                        y_inj = np.r_[np.zeros(len(s_valid)), np.ones(len(s_inj))]
-                        both = np.r_[s_valid, s_inj]
-                        ok = np.isfinite(both).all()
-                        row[f"{set_name}_aupr"] = average_precision_score(y_inj, both) if ok else np.nan
-                        row[f"{set_name}_auroc"] = roc_auc_score(y_inj, both) if ok else np.nan
-                    np.save(cache / f"{name}__{seed}__{cand}.npy", s_valid.astype(np.float32))
-                    _append(csv_path, row)
-                    print(f"{name} {seed} {cand} test AUPR {row['test_aupr']:.3f} "
-                          f"fit {fit_s:.1f}s", flush=True)
+                        scores[f"inj_{set_name}"] = np.asarray(
+                            det.decision_function(anomalies), dtype=float)
+                    row = _row(args.suite, name, seed, zoo, cand, fit_s, scores["valid"],
+                               scores["test"], y_test,
+                               {k[4:]: v for k, v in scores.items() if k.startswith("inj_")})
+                    np.save(cache / f"{name}__{seed}__{cand}.npy",
+                            scores["valid"].astype(np.float32))
+                    np.savez(_scores_path(cache, name, seed, cand),
+                             **{k: v.astype(np.float32) for k, v in scores.items()})
+                    old = rows.get((name, str(seed), cand))
+                    if old is None:
+                        _append(csv_path, row)
+                        rows[(name, str(seed), cand)] = row
+                        print(f"{name} {seed} {cand} test AUPR {row['test_aupr']:.3f} "
+                              f"fit {fit_s:.1f}s", flush=True)
+                    else:  # refit of a first-round row, for its scores: same model?
+                        same = math.isclose(float(old["test_aupr"]), row["test_aupr"],
+                                            abs_tol=1e-6)
+                        print(f"{name} {seed} {cand} refitted for its scores "
+                              f"({'same' if same else 'DIFFERENT'} test AUPR as the CSV row) "
+                              f"fit {fit_s:.1f}s", flush=True)
+                for ensemble in missing:
+                    row = ensemble_row(args, cache, name, seed, ensemble, y_test)
+                    if row is not None:
+                        _append(csv_path, row)
+                        rows[(name, str(seed), ensemble)] = row
+                        print(f"{name} {seed} {ensemble} written", flush=True)
 
 
 def _append(path, row):
@@ -266,6 +354,9 @@ BORDA = {
     "borda_inj_all": ("inj_all", "centrality"),
 }
 STRATEGIES = ("injection", "fung", "inj_all", "centrality", *BORDA) + OURS
+# DetectorSelector's default for rows since round 2 (chosen on dev): Borda of fung + centrality,
+# with the zscore average in the zoo. (Round 1's default was borda_all, without the average.)
+CHOSEN = "borda_fung"
 
 
 def select(group, strategy):
@@ -280,7 +371,7 @@ def select(group, strategy):
     return group.iloc[int(np.argmax(key))]
 
 
-def summarize(df, members, default, cache):
+def summarize(df, members, default, cache, ensemble=None):
     """Mean over data sets (of the mean over seeds) of each way of choosing."""
     import pandas as pd
     from scipy.stats import spearmanr
@@ -296,19 +387,40 @@ def summarize(df, members, default, cache):
         for metric in ("auroc", "aupr"):
             test = group[f"test_{metric}"]
             record[f"default_{metric}"] = group[group.candidate == default][f"test_{metric}"].iloc[0]
-            record[f"mean_{metric}"] = test.mean()
+            if ensemble is not None:
+                record[f"ensemble_{metric}"] = (
+                    group[group.candidate == ensemble][f"test_{metric}"].iloc[0])
+            # The mean candidate is over the zoo's members (the ensemble is not a member).
+            record[f"mean_{metric}"] = test[group.candidate != ensemble].mean()
             record[f"oracle_{metric}"] = test.max()
             for strategy in STRATEGIES:
                 record[f"{strategy}_{metric}"] = select(group, strategy)[f"test_{metric}"]
         for strategy in ("injection", "fung", "inj_all", "centrality"):
             rho = spearmanr(group[strategy], group.test_aupr).statistic
             record[f"rho_{strategy}"] = rho
+        if ensemble is not None:
+            record["ensemble_chosen"] = select(group, CHOSEN).candidate == ensemble
         rows.append(record)
     per_seed = pd.DataFrame(rows)
     if per_seed.empty:
         return per_seed, per_seed
     per_set = per_seed.drop(columns="seed").groupby("dataset").mean()
     return per_set, per_seed
+
+
+def families():
+    """title -> (members, default, ensemble member or None), for the report."""
+    pyod, anorand = candidates("pyod", 0), candidates("anorand", 0)
+    out = {"PyOD zoo (IForest, KNN, LOF, ECOD, HBOS)": (list(pyod), "IForest", None)}
+    for norm in ("rank", "zscore"):
+        out[f"PyOD zoo + their average ({norm})"] = (
+            [*pyod, f"Ens_pyod_{norm}"], "IForest", f"Ens_pyod_{norm}")
+    out["zoo: PyOD five + AnoRand default"] = ([*pyod, *anorand], "IForest", None)
+    for norm in ("rank", "zscore"):
+        out[f"zoo (PyOD five + AnoRand) + their average ({norm})"] = (
+            [*pyod, *anorand, f"Ens_zoo_{norm}"], "IForest", f"Ens_zoo_{norm}")
+    out["AnoRand grid (w x noise_level)"] = (list(candidates("grid", 0)), DEFAULT["grid"], None)
+    return out
 
 
 def report(args):
@@ -319,14 +431,8 @@ def report(args):
     df = statistics(df)
     cache = Path(args.cache) / args.suite
     lines = [f"## Suite `{args.suite}`", ""]
-    families = {
-        "PyOD zoo (IForest, KNN, LOF, ECOD, HBOS)": (candidates("pyod", 0), "IForest"),
-        "zoo: PyOD five + AnoRand default": (
-            {**candidates("pyod", 0), **candidates("anorand", 0)}, "IForest"),
-        "AnoRand grid (w x noise_level)": (candidates("grid", 0), DEFAULT["grid"]),
-    }
-    for title, (members, default) in families.items():
-        per_set, per_seed = summarize(df, list(members), default, cache)
+    for title, (members, default, ensemble) in families().items():
+        per_set, per_seed = summarize(df, members, default, cache, ensemble)
         if per_set.empty:
             lines += [f"### {title}", "", "not run (no complete cell).", ""]
             continue
@@ -335,14 +441,25 @@ def report(args):
         lines += [f"### {title}", "",
                   f"{n_sets} data sets, {n_cells} (data set, seed) cells; default = `{default}`.",
                   "", "| choice | AUROC | AUPR |", "|---|---|---|"]
-        for label, key in [("default", "default"), ("mean candidate", "mean"),
-                           *[(f"label-free: {s}", s) for s in STRATEGIES],
-                           ("oracle best (test labels)", "oracle")]:
+        rows = [("default", "default"), ("mean candidate", "mean")]
+        if ensemble is not None:
+            rows.append((f"the average alone (`{ensemble}`)", "ensemble"))
+        rows += [*[(f"label-free: {s}", s) for s in STRATEGIES],
+                 ("oracle best (test labels)", "oracle")]
+        for label, key in rows:
             lines.append(f"| {label} | {mean[f'{key}_auroc']:.3f} | {mean[f'{key}_aupr']:.3f} |")
         lines += ["", "Spearman rho between the validation statistic and true test AUPR "
                   "(across candidates, mean over cells): "
                   + ", ".join(f"{s} {per_seed[f'rho_{s}'].mean():.2f}"
                               for s in ("injection", "fung", "inj_all", "centrality")), ""]
+        if ensemble is not None:
+            diff = per_set[f"{CHOSEN}_aupr"] - per_set["default_aupr"]
+            lines += [f"`{CHOSEN}` chose the average in {int(per_seed.ensemble_chosen.sum())} "
+                      f"of {n_cells} cells. `{CHOSEN}` minus default, test AUPR per data set "
+                      f"(mean over seeds): mean {diff.mean():+.3f} (standard error "
+                      f"{diff.std(ddof=1) / np.sqrt(len(diff)):.3f}), better on "
+                      f"{int((diff > 0).sum())}, worse on {int((diff < 0).sum())} of "
+                      f"{len(diff)} sets.", ""]
         if args.per_dataset:
             lines += ["| data set | default | mean | injection | fung | centrality | oracle |",
                       "|---|---|---|---|---|---|---|"]

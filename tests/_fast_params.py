@@ -15,6 +15,8 @@ FAST_PARAMS = {
         epochs=2, batch_size=32, k_augment=8, n_perturbators=2, hidden_dims=(8,),
         perturbator_dims=(8,), discriminator_dims=(4,),
     ),
+    "AverageEnsemble": dict(detectors=[IForest(n_estimators=5, random_state=0), IForest(
+        n_estimators=5, max_features=0.5, random_state=1)]),
     "DetectorSelector": dict(candidates=[IForest(n_estimators=5, random_state=0), IForest(
         n_estimators=5, max_features=0.5, random_state=1)]),
     "InjectionClassifier": dict(classifier=RandomForestClassifier(n_estimators=5)),

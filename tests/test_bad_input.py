@@ -123,6 +123,10 @@ OVERRIDES = {
         Raises(ValueError, "every one of the 2 candidates failed"),
         "its candidates decide; the test's PyOD IForests take 2-D rows only",
     ),
+    ("AverageEnsemble", "windows"): (
+        Raises(ValueError, "member 'IForest' failed to fit"),
+        "its members decide; the test's PyOD IForests take 2-D rows only",
+    ),
     ("GenIASInjector", "one_row"): (Raises(ValueError, "1 sample"),
                                     "its generator trains on at least two windows"),
     ("GenIASInjector", "beyond_float32"): (

@@ -25,7 +25,7 @@ PINNED = Path(__file__).parent / "_pinned" / "scores.json"
 N_PINNED = 8  # scores stored per detector
 CASES = [
     "anorand", "aster_linear", "dhag_tabular", "dhag_windows", "genias",
-    "injection_classifier", "timeseries_dhag", "detector_selector",
+    "injection_classifier", "timeseries_dhag", "detector_selector", "average_ensemble",
 ]
 # Torch estimators that are not detectors: their outputs are pinned too.
 OTHER_CASES = ["deep_svdd_embedding", "genias_injector"]
@@ -68,7 +68,7 @@ def _cases():
         InjectionClassifier,
     )
     from skanomaly.injectors import GaussianNoiseInjector
-    from skanomaly.model_selection import DetectorSelector
+    from skanomaly.model_selection import AverageEnsemble, DetectorSelector
     from skanomaly.timeseries import TimeSeriesDetector
 
     common = dict(random_state=0, device="cpu")
@@ -129,6 +129,20 @@ def _cases():
         # Added after the refactor (issue 16): pins the label-free selection and its winner.
         "detector_selector": (
             lambda: DetectorSelector(
+                [
+                    AnoRandDetector(
+                        epochs=2, batch_size=16, mlp_hidden_dims=(8,),
+                        encoder_hidden_dims=(8,), latent_dim=2, **common,
+                    ),
+                    IForest(n_estimators=10, random_state=0),
+                ],
+                random_state=0,
+            ),
+            _tabular,
+        ),
+        # Added with the ensemble candidate (issue 16): z-scored member scores, averaged.
+        "average_ensemble": (
+            lambda: AverageEnsemble(
                 [
                     AnoRandDetector(
                         epochs=2, batch_size=16, mlp_hidden_dims=(8,),

@@ -67,6 +67,9 @@ def main(*, quick=False):
         ],
         random_state=0,
     ).fit(X_train)  # no y
+    # The four candidates, then "ensemble": the average of their standardised scores, built
+    # from the same fits (ensemble=None leaves it out).
+    print("candidates:", selector.names_)
     print("selector's choice:", selector.best_name_)
     # The labels, for the first time: evaluate the two label-free choices on the test split.
     results = {

@@ -48,7 +48,7 @@ def test_fit_never_reads_y(X):
     selector = DetectorSelector(
         [IForest(n_estimators=20, random_state=0), ECOD()], random_state=0
     ).fit(X, TouchyLabels())
-    assert selector.best_name_ in ("IForest", "ECOD")
+    assert selector.best_name_ in ("IForest", "ECOD", "ensemble")
 
 
 @pytest.mark.parametrize("strategy", ["auto", "borda", "injection", "centrality"])
@@ -58,7 +58,8 @@ def test_a_useful_detector_beats_a_constant_one(X, strategy):
         candidates.append(("iforest2", IForest(random_state=1)))
     selector = DetectorSelector(candidates, strategy=strategy, random_state=0).fit(X)
     assert selector.best_name_ != "constant"
-    assert selector.validation_scores_.shape == (len(candidates), 2)
+    # + the ensemble candidate (the average of the others); one scorer (ADBench types)
+    assert selector.validation_scores_.shape == (len(candidates) + 1, 1)
     np.testing.assert_allclose(selector.decision_scores_, selector.decision_function(X))
 
 
@@ -76,7 +77,7 @@ def test_refit_uses_all_rows_and_is_reproducible(X):
 
 def test_default_candidates_are_pyod_zoo(X):
     selector = DetectorSelector(random_state=0).fit(X)
-    assert selector.names_ == ["IForest", "KNN", "LOF", "ECOD", "HBOS"]
+    assert selector.names_ == ["IForest", "KNN", "LOF", "ECOD", "HBOS", "ensemble"]
     assert np.isfinite(selector.validation_scores_).all()
     assert np.isfinite(selector.centrality_).all()
 
@@ -93,14 +94,14 @@ def test_failing_candidate_is_skipped_with_a_warning(X):
 def test_duplicate_names_are_numbered_and_pipelines_work(X):
     pipe = make_pipeline(StandardScaler(), KNN())
     selector = DetectorSelector([KNN(), KNN(n_neighbors=10), pipe], random_state=0).fit(X)
-    assert selector.names_ == ["KNN", "KNN_2", "Pipeline"]
+    assert selector.names_ == ["KNN", "KNN_2", "Pipeline", "ensemble"]
 
 
 def test_custom_scoring_and_clone(X):
     scorer = make_injection_scorer(metric="roc_auc", random_state=1)
     selector = DetectorSelector([KNN(), ECOD()], scoring=scorer, strategy="injection")
     fitted = clone(selector).fit(X)
-    assert fitted.validation_scores_.shape == (2, 1)
+    assert fitted.validation_scores_.shape == (3, 1)  # KNN, ECOD, their average
     restored = pickle.loads(pickle.dumps(fitted))
     np.testing.assert_allclose(restored.decision_function(X), fitted.decision_function(X))
 
