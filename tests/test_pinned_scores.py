@@ -72,6 +72,16 @@ def _cases():
     from skanomaly.timeseries import TimeSeriesDetector
 
     common = dict(random_state=0, device="cpu")
+
+    def members():  # the candidates of the model-selection cases (issue 16)
+        return [
+            AnoRandDetector(
+                epochs=2, batch_size=16, mlp_hidden_dims=(8,), encoder_hidden_dims=(8,),
+                latent_dim=2, **common,
+            ),
+            IForest(n_estimators=10, random_state=0),
+        ]
+
     return {
         "anorand": (
             lambda: AnoRandDetector(
@@ -129,13 +139,7 @@ def _cases():
         # Added after the refactor (issue 16): pins the label-free selection and its winner.
         "detector_selector": (
             lambda: DetectorSelector(
-                [
-                    AnoRandDetector(
-                        epochs=2, batch_size=16, mlp_hidden_dims=(8,),
-                        encoder_hidden_dims=(8,), latent_dim=2, **common,
-                    ),
-                    IForest(n_estimators=10, random_state=0),
-                ],
+                members(),
                 random_state=0,
             ),
             _tabular,
@@ -143,13 +147,7 @@ def _cases():
         # Added with the ensemble candidate (issue 16): z-scored member scores, averaged.
         "average_ensemble": (
             lambda: AverageEnsemble(
-                [
-                    AnoRandDetector(
-                        epochs=2, batch_size=16, mlp_hidden_dims=(8,),
-                        encoder_hidden_dims=(8,), latent_dim=2, **common,
-                    ),
-                    IForest(n_estimators=10, random_state=0),
-                ],
+                members(),
                 random_state=0,
             ),
             _tabular,
