@@ -473,21 +473,19 @@ loss_curve_, validation_scores_, n_epochs_, best_epoch_
         n = len(train_windows)
         counts = torch.bincount(proba[:n].argmax(dim=1), minlength=self.n_classes)
         self.majority_class_ = int(counts.argmax())
-        # Label-free guard against a collapsed classification stage (one class for almost
-        # everything, P(majority) ~ uniform), where "1 - P(majority)" ranks windows
-        # arbitrarily (seed-dependent AUROC 0.002 / 0.98 on one series). The generated
-        # anomalies are the check, no labels: the score that ranks them higher against the
-        # training windows -- the class score or the neighbour score (distances to the
-        # nearest training windows in the encoder's features and in the window space) --
-        # is kept.
         scores = (1.0 - proba[:, self.majority_class_]).cpu().numpy()
         self.generated_auroc_ = _rank_auroc(scores[:n], scores[n:])
+        if self.carla_score == "class":
+            return  # the paper's score: the neighbour banks would only be thrown away
         self._set_neighbour_banks(train_windows)
         knn = self._knn_distance(bank, exclude_self=True)
         knn_auroc = _rank_auroc(knn[:n], knn[n:])
-        if self.carla_score == "neighbours" or (
-            self.carla_score == "auto" and knn_auroc > self.generated_auroc_
-        ):
+        # "auto": label-free guard against a collapsed classification stage (one class for
+        # almost everything, P(majority) ~ uniform), where "1 - P(majority)" ranks windows
+        # arbitrarily (seed-dependent AUROC 0.002 / 0.98 on one series). The generated
+        # anomalies are the check, no labels: the score that ranks them higher against the
+        # training windows -- the class score or the neighbour score -- is kept.
+        if self.carla_score == "neighbours" or knn_auroc > self.generated_auroc_:
             self.fallback_ = "neighbours"
             self.generated_auroc_ = knn_auroc
         else:
@@ -568,15 +566,15 @@ loss_curve_, validation_scores_, n_epochs_, best_epoch_
         ``n_neighbors`` nearest training windows in the encoder's features and in the
         normalised window space (the fallback score of a collapsed classification stage)."""
         module = self.module_
-        score = None
-        for query, bank, scale in (
-            (module.features(X), self.memory_bank_, self.neighbour_scale_[0]),
-            (_normalised_window(module, X), self.window_bank_, self.neighbour_scale_[1]),
-        ):
-            bank = torch.from_numpy(bank).to(X.device)
-            d = _mean_knn(query, bank, self.n_neighbors, exclude_self) / float(scale)
-            score = d if score is None else score * d
-        return score.clamp_min(0).sqrt()
+        features, windows = (
+            _mean_knn(query, torch.from_numpy(bank).to(X.device), self.n_neighbors, exclude_self)
+            / float(scale)
+            for query, bank, scale in (
+                (module.features(X), self.memory_bank_, self.neighbour_scale_[0]),
+                (_normalised_window(module, X), self.window_bank_, self.neighbour_scale_[1]),
+            )
+        )
+        return (features * windows).clamp_min(0).sqrt()
 
     def _knn_distance(self, X, exclude_self):
         """``_knn_batch`` over ``X`` in chunks, on the host. With ``exclude_self`` the first
