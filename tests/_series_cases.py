@@ -11,7 +11,7 @@ import numpy as np
 KINDS = ("level_shift", "spike", "frequency", "noise_burst")
 # Cases that reproduce a cause found on the benchmark panel (issue 17), kept apart from KINDS
 # (every detector's floor covers KINDS; a detector tests the causes that concern it).
-CAUSE_KINDS = ("switch_on", "burst_density")
+CAUSE_KINDS = ("switch_on", "burst_density", "quiet_spell")
 
 
 def regression_series(kind, *, n_train=1200, n_test=1200, n_channels=2, period=40, seed=0):
@@ -30,7 +30,12 @@ def regression_series(kind, *, n_train=1200, n_test=1200, n_channels=2, period=4
     - ``"burst_density"``: a flat baseline with a burst (+3 for 4 steps) every ``period``
       steps (take ``period`` below the window, so that every training window holds a burst);
       anomaly: two periods with a burst every ``period // 4`` steps; between the anomalies,
-      normal burst-free stretches of about four periods (NAB ec2_cpu_utilization_77c1ca).
+      normal burst-free stretches of about four periods (NAB ec2_cpu_utilization_77c1ca);
+    - ``"quiet_spell"``: channel 0 a slow noisy sine (period ``5 * period``), the others
+      binary commands toggling at random steps (each at its own rate, 0.05-0.5 per step);
+      anomaly: ``3 * period`` steps in which every command toggles at half its rate while
+      channel 0 sits 0.5 above its course (msl_M-4: a quiet spell of the commands while the
+      one continuous channel is at an unusual level). Take ``n_channels`` of about 16.
     """
     if kind in CAUSE_KINDS:
         return _cause_series(kind, n_train, n_test, n_channels, period, seed)
@@ -91,6 +96,23 @@ def _cause_series(kind, n_train, n_test, n_channels, period, seed):
             test[start : start + 3, 1:] += 10.0
             labels[start : start + 3] = 1
         return series[:n_train], test, labels
+    if kind == "quiet_spell":
+        # Busy binary channels make most of a flattened window's features and most of its
+        # reconstruction error; a score summed over them follows how busy the commands are,
+        # and ranks the quiet anomaly *below* normal windows.
+        labels_full = np.zeros(n, dtype=bool)
+        for start in starts:
+            labels_full[n_train + start : n_train + start + 3 * period] = True
+        rates = np.linspace(0.5, 0.05, n_channels - 1)
+        toggle_rate = np.where(labels_full[:, None], rates / 2, rates)
+        toggles = rng.random((n, n_channels - 1)) < toggle_rate
+        commands = np.cumsum(toggles, axis=0) % 2
+        t = np.arange(n, dtype=float)
+        level = np.sin(2 * np.pi * t / (5 * period)) + rng.normal(0, 0.05, n)
+        level[labels_full] += 0.5
+        series = np.column_stack([level, commands]).astype(float)
+        labels = labels_full[n_train:].astype(int)
+        return series[:n_train], series[n_train:], labels
     # "burst_density" (bursts jittered by up to 3 steps): a head that scores how *alike* a
     # window's steps are ranks the burst-free stretches above the dense bursts.
     series = rng.normal(0, 0.05, (n, n_channels))

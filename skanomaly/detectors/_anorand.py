@@ -40,6 +40,16 @@ def _floored(scale, floor=1e-3):
     return np.maximum(scale, floor * scale.max())
 
 
+def _top_k_mean(z):
+    """Mean of each row's ``ceil(sqrt(n_channels))`` largest channel scores.
+
+    Between the max (one noisy channel decides) and the mean (a channel out of its usual
+    range is drowned by many ordinary ones); chosen on development series (issue 17).
+    """
+    k = math.ceil(math.sqrt(z.shape[1]))
+    return torch.topk(z, k, dim=1).values.mean(dim=1)
+
+
 def _block_probabilities(logit, residual):
     """``y_AE = sigmoid(||x - x_hat||_2)`` (Eq. 6) and ``y_mlp = sigmoid(logit)``."""
     return torch.sigmoid(torch.linalg.vector_norm(residual, dim=1)), torch.sigmoid(logit)
@@ -92,8 +102,9 @@ class AnoRandDetector(StandardizeMixin, NestedDefaultsMixin, BaseDeepDetector):
     ``contamination_handling="none"`` is the paper's training as printed.
 
     Unsupervised, the default score is the auto-encoder block's reconstruction error with
-    each feature's residual divided by its root-mean-square on the training rows;
-    semi-supervised, the paper's fusion (see ``anomaly_score``).
+    each feature's residual divided by its root-mean-square on the training rows, taken
+    channel by channel for windows; semi-supervised, the paper's fusion (see
+    ``anomaly_score``).
 
     The loss is ``w * CE + (1 - w) * AE`` (Eq. 3-4, both averaged over the batch). The
     paper's anomaly score fuses the two blocks (Eq. 6-8): ``y_AE = sigmoid(||x - x_hat||_2)``
@@ -132,15 +143,25 @@ class AnoRandDetector(StandardizeMixin, NestedDefaultsMixin, BaseDeepDetector):
         are anomalies injected, generated from the rows with ``y == 0``, since the ND block
         would otherwise have no anomaly to learn. If False, ``y`` is ignored
         (``GridSearchCV`` passes it).
-    anomaly_score : {"auto", "standardized_reconstruction", "fused", "reconstruction", "noise"}, default="auto"
+    anomaly_score : {"auto", "channel_reconstruction", "standardized_reconstruction", "fused", \
+"reconstruction", "noise"}, default="auto"
         What ``decision_function`` returns: ``"fused"`` is the paper's fusion of both
         blocks (Eq. 8), ``"reconstruction"`` the AE block's ``y_AE`` (Eq. 6), ``"noise"``
         the ND block's ``y_mlp``, and ``"standardized_reconstruction"`` the AE block's
         error with each feature's residual standardised,
         ``||(x - x_hat) / reconstruction_scale_||_2``, so that a deviation counts more in a
-        feature the network reconstructs well. ``"auto"`` is ``"fused"`` with
-        ``semi_supervised=True`` (the ND block then learns from real labels: the paper's
-        supervised mode) and ``"standardized_reconstruction"`` otherwise. Both blocks are
+        feature the network reconstructs well. ``"channel_reconstruction"`` takes the same
+        standardised residual channel by channel: each channel's error over the window
+        (``||(x - x_hat)[:, c] / reconstruction_scale_[:, c]||_2``) becomes a z-score with
+        its mean and standard deviation over the training windows
+        (``channel_error_mean_``, ``channel_error_scale_``), and the score is the mean of
+        the ``ceil(sqrt(n_channels))`` largest z-scores, so one channel out of its usual
+        range is not drowned by many channels whose error is large but ordinary (e.g.
+        binary commands toggling at unpredictable steps); for rows, every feature is a
+        channel. ``"auto"`` is ``"fused"`` with ``semi_supervised=True`` (the ND block then
+        learns from real labels: the paper's supervised mode) and, unsupervised,
+        ``"channel_reconstruction"`` for windows ``(n_windows, window, n_channels)`` and
+        ``"standardized_reconstruction"`` for rows. Both blocks are
         always trained jointly (Eq. 4) and every score's statistics are fitted, so the
         choice can change after ``fit`` (``set_params``).
         The unsupervised default deviates from the paper (Eq. 7 gives the weaker ND block
@@ -219,7 +240,12 @@ class AnoRandDetector(StandardizeMixin, NestedDefaultsMixin, BaseDeepDetector):
     reconstruction_scale_ : ndarray of shape (n_flat_features,)
         Root-mean-square residual ``x - x_hat`` of each (flattened) feature on the training
         rows labelled 0, at least 1e-3 times the largest; divides the residuals of the
-        standardised score.
+        standardised scores.
+    channel_error_mean_ : ndarray of shape (n_channels,)
+        Mean over the training rows labelled 0 of each channel's standardised error
+        (``"channel_reconstruction"``; ``n_channels`` is ``n_features_in_`` for rows).
+    channel_error_scale_ : ndarray of shape (n_channels,)
+        Standard deviation of the same errors, at least 1e-3 times the largest.
     lr_ : float
         The learning rate used (``lr`` with ``"auto"`` resolved).
     n_injected_ : int
@@ -300,7 +326,12 @@ validation_scores_, n_epochs_, best_epoch_
         "latent_dim": [Interval(Integral, 1, None, closed="left")],
         "semi_supervised": ["boolean"],
         "anomaly_score": [
-            StrOptions({"auto", "standardized_reconstruction", "fused", "reconstruction", "noise"})
+            StrOptions(
+                {
+                    "auto", "channel_reconstruction", "standardized_reconstruction", "fused",
+                    "reconstruction", "noise",
+                }
+            )
         ],
         "contamination_handling": [StrOptions({"relabel", "soft", "ignore", "none"})],
         "exposure_ratio": [Interval(Real, 0, 0.5, closed="both")],
@@ -495,6 +526,30 @@ validation_scores_, n_epochs_, best_epoch_
         self.reconstruction_scale_ = _floored(
             np.sqrt(squared_residuals.double().numpy() / len(normal))
         )
+        # A second pass, now that the residual scale is known: each channel's standardised
+        # error over the normal rows, whose mean and spread calibrate the channel score.
+        errors = torch.cat(
+            list(
+                self._map_batches(
+                    lambda batch: self._channel_errors(self._float64_forward(batch)[1]).cpu(),
+                    normal,
+                )
+            )
+        ).double().numpy()
+        self.channel_error_mean_ = errors.mean(axis=0)
+        self.channel_error_scale_ = _floored(errors.std(axis=0))
+
+    def _channel_errors(self, residual):
+        """Each channel's standardised reconstruction error, ``(n_rows, n_channels)``.
+
+        Windows are flattened time-major, so the last axis of ``input_shape_`` is the
+        channel; a row is a window of one step whose channels are its features.
+        """
+        scale = torch.as_tensor(
+            self.reconstruction_scale_, dtype=residual.dtype, device=residual.device
+        )
+        standardized = (residual / scale).reshape(len(residual), -1, self.input_shape_[-1])
+        return torch.linalg.vector_norm(standardized, dim=1)
 
     def _float64_forward(self, X):
         """``_forward`` in float64.
@@ -512,7 +567,18 @@ validation_scores_, n_epochs_, best_epoch_
         logit, residual = self._float64_forward(self._standardize(X))
         score = self.anomaly_score
         if score == "auto":
-            score = "fused" if self.semi_supervised else "standardized_reconstruction"
+            if self.semi_supervised:
+                score = "fused"
+            elif len(self.input_shape_) > 1:
+                score = "channel_reconstruction"
+            else:
+                score = "standardized_reconstruction"
+        if score == "channel_reconstruction":
+            mean, spread = (
+                torch.as_tensor(v, dtype=residual.dtype, device=residual.device)
+                for v in (self.channel_error_mean_, self.channel_error_scale_)
+            )
+            return _top_k_mean((self._channel_errors(residual) - mean) / spread)
         if score == "standardized_reconstruction":
             scale = torch.as_tensor(
                 self.reconstruction_scale_, dtype=residual.dtype, device=residual.device

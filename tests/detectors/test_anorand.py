@@ -318,6 +318,52 @@ def test_score_option_selects_a_block(tabular_data):
     )
 
 
+def test_window_score_is_a_top_k_mean_of_channel_z_scores(window_data):
+    # Windows: each channel's standardised error over the window, z-scored with its training
+    # mean and spread, and the mean of the ceil(sqrt(n_channels)) largest (issue 17).
+    X = np.concatenate([window_data, window_data[:, :, :1] * 0.5], axis=2)  # 3 channels
+    detector = _small().fit(X)
+    _, residual = _blocks_by_hand(detector, X.reshape(len(X), -1))
+    errors = np.linalg.norm(
+        (residual / detector.reconstruction_scale_).reshape(X.shape), axis=1
+    )
+    np.testing.assert_allclose(detector.channel_error_mean_, errors.mean(axis=0), rtol=1e-4)
+    np.testing.assert_allclose(detector.channel_error_scale_, errors.std(axis=0), rtol=1e-4)
+    z = (errors - errors.mean(axis=0)) / errors.std(axis=0)
+    expected = np.sort(z, axis=1)[:, -2:].mean(axis=1)  # ceil(sqrt(3)) = 2
+    np.testing.assert_allclose(detector.decision_function(X), expected, rtol=1e-4, atol=1e-8)
+    # "auto" is the channel score for windows, the flat standardised score for rows.
+    np.testing.assert_array_equal(
+        detector.decision_function(X),
+        detector.set_params(anomaly_score="channel_reconstruction").decision_function(X),
+    )
+    flat = np.linalg.norm(residual / detector.reconstruction_scale_, axis=1)
+    np.testing.assert_allclose(
+        detector.set_params(anomaly_score="standardized_reconstruction").decision_function(X),
+        flat,
+        rtol=1e-4,
+    )
+
+
+def test_quiet_spell_is_not_ranked_below_normal_windows():
+    # The cause of the msl_M-4 inversion (issue 17): many binary channels toggling at random
+    # dominate a window's summed error, and the anomaly, a quiet spell of the toggles while
+    # the continuous channel sits at an unusual level, lowers it. The flat standardised
+    # score ranks the anomaly below normal windows; the per-channel score does not.
+    from skanomaly.benchmark import timeseries_split
+    from skanomaly.timeseries import TimeSeriesDetector
+    from tests._series_cases import regression_series
+
+    train, test, labels = timeseries_split(regression_series("quiet_spell", n_channels=16))
+    detector = TimeSeriesDetector(
+        AnoRandDetector(random_state=0, device="cpu", torch_threads=1), window=32
+    ).fit(train)
+    new = auroc(labels, detector.decision_function(test))
+    detector.detector_.set_params(anomaly_score="standardized_reconstruction")
+    old = auroc(labels, detector.decision_function(test))
+    assert old < 0.5 < 0.6 < new, (old, new)
+
+
 def test_standardized_score_weighs_a_deviation_by_its_feature(tabular_data):
     # The same absolute deviation counts more in a feature the network reconstructs well.
     X, _ = tabular_data
