@@ -29,6 +29,7 @@ The hooks a subclass implements (nothing else of the loop):
 import contextlib
 import copy
 import math
+import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
@@ -195,6 +196,12 @@ class BaseTorchEstimator(BaseEstimator, metaclass=ABCMeta):
     # memory budget instead (_inference_rows), capped by this value when a subclass lowers
     # it for a heavy module.
     _score_batch_size = 1024
+
+    # Whether ``_train_step`` may be replayed as a CUDA graph (see _GraphedStep): a subclass
+    # sets it when its step has no host synchronisation (``.item()``, ``bool(tensor)``),
+    # no data-dependent shapes (boolean indexing) and reads no Python state that changes
+    # between steps; such a step on CUDA is otherwise launch-bound at small batches.
+    _cuda_graph_step = False
 
     def __init__(
         self,
@@ -441,20 +448,31 @@ class BaseTorchEstimator(BaseEstimator, metaclass=ABCMeta):
             disable=not self.verbose,
             leave=False,
         )
+        # Sum of the epoch's batch losses weighted by their rows, kept on the device (one
+        # tensor for the whole loop: a CUDA graph adds into it in place).
+        total = torch.zeros((), device=self.device_)
+
+        def eager_step(batch, rows):
+            loss = step(batch)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            total.add_(loss.detach() * rows)
+
+        graphed = self._graphed_step(step, optimizer, scheduler, eager_step, total, bounds)
         epoch = 0
         for epoch in progress:
             module.train()
             # One gather per epoch; batches are then free slices of the shuffled copy.
             perm = torch.randperm(n, device=self.device_)
             shuffled = [t[perm] for t in train]
-            total = torch.zeros((), device=self.device_)
+            total.zero_()
             for start, stop in bounds:
                 batch = tuple(t[start:stop] for t in shuffled)
-                loss = step(batch)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                total += loss.detach() * (stop - start)
+                if graphed is not None and graphed.accepts(batch):
+                    graphed(batch, stop - start)
+                else:
+                    eager_step(batch, stop - start)
             epoch_loss = (total / n).item()  # the only host sync of the epoch
             if not math.isfinite(epoch_loss):
                 raise FloatingPointError(
@@ -479,10 +497,36 @@ class BaseTorchEstimator(BaseEstimator, metaclass=ABCMeta):
             if valid is not None and stale >= self.patience:
                 break
         progress.close()
+        del graphed  # frees the graph's private memory pool
         self.n_epochs_ = epoch
         if best_state is not None:
             module.load_state_dict(best_state)
         module.eval()
+
+    def _graphed_step(self, step, optimizer, scheduler, eager_step, total, bounds):
+        """A :class:`_GraphedStep` replaying ``step`` at the batch size of ``bounds`` as a
+        CUDA graph, or ``None``.
+
+        Only on CUDA, only for ``_train_step`` of a class that declares it capturable
+        (``_cuda_graph_step``), only without a learning-rate scheduler (the graph freezes
+        ``lr``) and with Adam or AdamW (their ``capturable`` mode keeps the step count on the
+        device).
+        """
+        if (
+            self.device_.type != "cuda"
+            or not self._cuda_graph_step
+            or step != self._train_step
+            or scheduler is not None
+            or type(optimizer) not in (torch.optim.Adam, torch.optim.AdamW)
+            or optimizer.state
+        ):
+            return None
+        for group in optimizer.param_groups:
+            group["capturable"] = True
+        start, stop = bounds[0]
+        return _GraphedStep(
+            step, optimizer, eager_step, total, rows=stop - start, owner=type(self).__name__
+        )
 
     def _evaluate(self, step, tensors):
         """Mean loss of ``step`` over ``tensors`` without gradients, in eval mode."""
@@ -660,3 +704,86 @@ def _eval_mode(module):
         yield module
     finally:
         module.train(was_training)
+
+
+class _GraphedStep:
+    """One training step (forward, backward, optimiser step) replayed as a CUDA graph.
+
+    A small network on a GPU is launch-bound: at batch 128 each of the few hundred kernels
+    of a step costs more to launch from Python than to run (issue 20: 56k rows/s on an
+    H100, slower than two CPU cores). Recorded once, the step is replayed with one launch,
+    and the result is the same training: every batch is still one optimiser step, in the
+    same order (Adam runs in its ``capturable`` mode, whose float32 arithmetic may differ
+    from the default mode in the last digits).
+
+    The first ``warmup`` steps run as usual on a side stream (as torch's CUDA-graph recipe
+    asks: it initialises the optimiser state and the libraries' workspaces), the next one is
+    captured into static input tensors and replayed; later batches of that shape are copied
+    into them and replayed. Batches of another shape (the last, shorter batch of an epoch)
+    run as usual (``accepts``). When the capture fails (a step that synchronises with the host after all),
+    a warning says so and training continues without the graph.
+
+    Capturing does not run the step, so every batch is trained on exactly once.
+    """
+
+    def __init__(self, step, optimizer, eager_step, total, *, rows, owner, warmup=3):
+        self.step = step
+        self.rows = rows
+        self.optimizer = optimizer
+        self.eager_step = eager_step
+        self.total = total
+        self.owner = owner
+        self.warmup = warmup
+        self.calls = 0
+        self.graph = None
+        self.static = None
+        self.failed = False
+
+    def accepts(self, batch):
+        """Whether ``batch`` goes through the graph: a full batch of ``rows`` rows (a
+        shorter last batch does not), and none after a failed capture."""
+        return not self.failed and len(batch[0]) == self.rows
+
+    def __call__(self, batch, rows):
+        if self.graph is not None:
+            for static, tensor in zip(self.static, batch, strict=True):
+                static.copy_(tensor)
+            self.graph.replay()
+            return
+        self.calls += 1
+        if self.calls <= self.warmup:
+            current = torch.cuda.current_stream()
+            side = torch.cuda.Stream(device=current.device)
+            side.wait_stream(current)
+            with torch.cuda.stream(side):
+                self.eager_step(batch, rows)
+            current.wait_stream(side)
+            return
+        self._capture(batch, rows)
+
+    def _capture(self, batch, rows):
+        self.static = tuple(t.clone() for t in batch)
+        # Gradients set to None are allocated inside the graph's memory pool during the
+        # capture, so each replay writes (not accumulates) them.
+        self.optimizer.zero_grad(set_to_none=True)
+        graph = torch.cuda.CUDAGraph()
+        try:
+            # "thread_local": other threads' CUDA work is not affected by this capture.
+            with torch.cuda.graph(graph, capture_error_mode="thread_local"):
+                loss = self.step(self.static)
+                loss.backward()
+                self.optimizer.step()
+                self.total.add_(loss.detach() * rows)
+        except RuntimeError as error:
+            self.failed, self.static = True, None
+            warnings.warn(
+                f"{self.owner}: the training step could not be captured as a CUDA graph "
+                f"({str(error).splitlines()[0]}); training goes on without it, slower.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            self.optimizer.zero_grad(set_to_none=True)
+            self.eager_step(batch, rows)
+            return
+        self.graph = graph
+        graph.replay()  # the capture recorded the step without running it

@@ -1,5 +1,6 @@
 """BaseTorchEstimator: the torch base without the detector contract (issue 19)."""
 
+import math
 import os
 import pickle
 import warnings
@@ -305,3 +306,107 @@ def test_cpu_scoring_chunks_grow_with_the_threads_set_by_the_caller():
     scores = model.decision_function(X)
     model.set_params(torch_threads=1)
     np.testing.assert_allclose(model.decision_function(X), scores, rtol=1e-6)
+
+
+# ---------------------------------------------------------------- CUDA graphs (issue 20)
+needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+
+
+def test_training_step_is_graphed_only_where_it_is_safe():
+    """Planned for CUDA on any machine: which steps the loop would replay as a graph."""
+    from skanomaly._torch_base import _GraphedStep
+    from skanomaly.utils._testing import ReferenceAutoEncoder
+
+    model, X = _reference(device="cpu")
+    model.device_ = torch.device("cuda")
+    bounds = model._batch_bounds(len(X))  # 128, 128, 44
+    total = torch.zeros(())
+
+    def plan(step=None, optimizer=None, scheduler=None, model=model):
+        optimizer = optimizer or torch.optim.Adam(model.module_.parameters())
+        step = step or model._train_step
+        return model._graphed_step(step, optimizer, scheduler, None, total, bounds)
+
+    adam = torch.optim.Adam(model.module_.parameters())
+    graphed = plan(optimizer=adam)
+    assert isinstance(graphed, _GraphedStep)
+    # Adam keeps its step count on the device, as a replayed step needs.
+    assert all(group["capturable"] for group in adam.param_groups)
+    # Full batches go through the graph, the shorter last one does not.
+    assert graphed.accepts((torch.zeros(128, 21),))
+    assert not graphed.accepts((torch.zeros(44, 21),))
+
+    # Not graphed: another step function (multi-stage models), a scheduler (a graph freezes
+    # lr), an optimiser without a capturable mode or with state already, a class that did
+    # not declare its step capturable, and any device but CUDA.
+    assert plan(step=lambda batch: model._train_step(batch)) is None
+    optimizer = torch.optim.Adam(model.module_.parameters())
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1)
+    assert plan(optimizer=optimizer, scheduler=scheduler) is None
+    assert plan(optimizer=torch.optim.SGD(model.module_.parameters(), lr=0.1)) is None
+    used = torch.optim.Adam(model.module_.parameters())
+    model.module_(torch.zeros(2, 21))[1].sum().backward()
+    used.step()
+    assert plan(optimizer=used) is None
+
+    class Eager(ReferenceAutoEncoder):
+        _cuda_graph_step = False
+
+    eager = Eager(epochs=1, random_state=0, device="cpu").fit(X)
+    eager.device_ = torch.device("cuda")
+    assert plan(model=eager, step=eager._train_step) is None
+    model.device_ = torch.device("cpu")
+    assert plan() is None
+
+
+def _anorand_fit(monkeypatch, graph, **params):
+    from skanomaly.detectors import AnoRandDetector
+
+    monkeypatch.setattr(AnoRandDetector, "_cuda_graph_step", graph)
+    X = np.random.default_rng(0).normal(size=(1000, 8))
+    detector = AnoRandDetector(epochs=3, batch_size=64, random_state=0, device="cuda", **params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # ops without a deterministic kernel
+        return detector.fit(X)
+
+
+@needs_cuda
+def test_graphed_training_is_the_eager_training_on_cuda(monkeypatch):
+    replays = []
+    replay = torch.cuda.CUDAGraph.replay
+    monkeypatch.setattr(
+        torch.cuda.CUDAGraph, "replay", lambda graph: (replays.append(1), replay(graph))[1]
+    )
+    graphed = _anorand_fit(monkeypatch, True)
+    # 1,020 rows (20 injected) at 64: 15 full batches and one of 60 per epoch; three full
+    # batches warm up eagerly, every later one is a replay (the fourth right after capture).
+    assert len(replays) == 3 * 15 - 3
+    eager = _anorand_fit(monkeypatch, False)
+    # Same batches, same order, one optimiser step each: only Adam's capturable arithmetic
+    # differs, in the last float32 digits.
+    np.testing.assert_allclose(graphed.loss_curve_, eager.loss_curve_, rtol=1e-4)
+    np.testing.assert_allclose(graphed.decision_scores_, eager.decision_scores_, rtol=1e-3)
+    # And a graphed refit is identical.
+    again = _anorand_fit(monkeypatch, True)
+    np.testing.assert_array_equal(again.decision_scores_, graphed.decision_scores_)
+
+
+@needs_cuda
+def test_a_step_that_cannot_be_captured_trains_without_the_graph():
+    from skanomaly.utils._testing import ReferenceAutoEncoder
+
+    class Syncing(ReferenceAutoEncoder):
+        def _train_step(self, batch):
+            loss = super()._train_step(batch)
+            if not math.isfinite(loss.item()):  # a host sync: the capture must fail
+                raise AssertionError
+            return loss
+
+    X = np.random.default_rng(0).normal(size=(600, 5))
+    params = dict(epochs=2, batch_size=64, random_state=0, device="cuda")
+    with pytest.warns(RuntimeWarning, match="could not be captured as a CUDA graph"):
+        syncing = Syncing(**params).fit(X)
+    assert len(syncing.loss_curve_) == 2 and np.isfinite(syncing.decision_scores_).all()
+    # Every batch was still trained on once: the same curve as a plain eager fit.
+    plain = type("Plain", (ReferenceAutoEncoder,), {"_cuda_graph_step": False})(**params).fit(X)
+    np.testing.assert_allclose(syncing.loss_curve_, plain.loss_curve_, rtol=1e-4)
