@@ -336,10 +336,14 @@ class BaseTorchEstimator(BaseEstimator, metaclass=ABCMeta):
         )
         return torch_thread_limit(n_threads)
 
-    def _check_input(self, X):
-        """Validate ``X`` after fit (shape as in training, at least one row)."""
+    def _check_input(self, X, *, ensure_all_finite=True):
+        """Validate ``X`` after fit (shape as in training, at least one row); with
+        ``ensure_all_finite=False`` the NaN/infinity test is the caller's (see
+        ``_map_batches(check_finite=True)``)."""
         check_is_fitted(self)
-        return check_detector_input(self, X, reset=False, ensure_min_samples=1)
+        return check_detector_input(
+            self, X, reset=False, ensure_min_samples=1, ensure_all_finite=ensure_all_finite
+        )
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "module_")
@@ -522,7 +526,12 @@ class BaseTorchEstimator(BaseEstimator, metaclass=ABCMeta):
         ):
             return None
         for group in optimizer.param_groups:
+            # Capturable keeps the step count on the device; the fused kernel updates all
+            # parameters in one launch instead of ~15 multi-tensor ones (measured on an
+            # H200: AnoRand's graphed fit 11% faster; the optimiser was built without
+            # them, so that CPU fits keep the default implementation).
             group["capturable"] = True
+            group["fused"], group["foreach"] = True, False
         start, stop = bounds[0]
         return _GraphedStep(
             step, optimizer, eager_step, total, rows=stop - start, owner=type(self).__name__
@@ -599,7 +608,7 @@ class BaseTorchEstimator(BaseEstimator, metaclass=ABCMeta):
         floor = size if on_cpu else min(size, _PAD_ROWS)
         return part_rows, size, floor
 
-    def _map_batches(self, fn, X, *, batch_size=None, pad=False):
+    def _map_batches(self, fn, X, *, batch_size=None, pad=False, check_finite=False):
         """Apply ``fn`` to ``X`` in chunks, without gradients, with ``module_`` in eval mode.
 
         The one chunked inference loop of the package. ``X`` is an array (converted to a
@@ -624,10 +633,17 @@ class BaseTorchEstimator(BaseEstimator, metaclass=ABCMeta):
         could double a call's work; chunks of fewer than 64 rows are padded to 64, which is
         what scikit-learn's subset-invariance check needs (single rows against 20 rows, all
         scored at one shape).
+
+        With ``check_finite=True`` a host array validated without its NaN/infinity test
+        (``_check_input(X, ensure_all_finite=False)``) gets that test here, on each part
+        after its conversion: on a GPU it costs ~0.2 ms per million 21-feature rows,
+        against ~11 ms for the host reduction that scikit-learn's check runs (issue 20).
+        A non-finite value raises scikit-learn's ``ValueError`` after the passes.
         """
         is_tensor = isinstance(X, torch.Tensor)
         part_rows, size, floor = self._chunk_plan(len(X), X.shape[1:], batch_size, is_tensor)
         outputs = []
+        finite = None
         with (
             torch.no_grad(),
             _eval_mode(self.module_),
@@ -637,6 +653,10 @@ class BaseTorchEstimator(BaseEstimator, metaclass=ABCMeta):
                 part = X[first : first + part_rows]
                 if not is_tensor:
                     part = self._to_tensors([part])[0]
+                if check_finite:
+                    # Stays on the device: one host sync, after the passes.
+                    part_finite = torch.isfinite(part).all()
+                    finite = part_finite if finite is None else finite & part_finite
                 for start in range(0, len(part), size):
                     batch = part[start : start + size]
                     n_rows = len(batch)
@@ -645,6 +665,9 @@ class BaseTorchEstimator(BaseEstimator, metaclass=ABCMeta):
                         batch = torch.cat([batch, padding])
                     result = fn(batch)
                     outputs.append(result[:n_rows] if pad else result)
+        if finite is not None and not bool(finite):
+            # scikit-learn's own message (NaN or infinity, named X, the estimator's name).
+            check_detector_input(self, X, reset=False, ensure_min_samples=1)
         return outputs
 
     # ------------------------------------------------------------------ persistence
@@ -776,6 +799,7 @@ class _GraphedStep:
                 self.total.add_(loss.detach() * rows)
         except RuntimeError as error:
             self.failed, self.static = True, None
+            _end_generator_capture(batch[0].device)
             warnings.warn(
                 f"{self.owner}: the training step could not be captured as a CUDA graph "
                 f"({str(error).splitlines()[0]}); training goes on without it, slower.",
@@ -787,3 +811,17 @@ class _GraphedStep:
             return
         self.graph = graph
         graph.replay()  # the capture recorded the step without running it
+
+
+def _end_generator_capture(device):
+    """Take the device's default CUDA generator out of capture mode after a failed capture.
+
+    ``CUDAGraph.capture_end`` ends the generators' capture only when the capture succeeded;
+    after a failure the generator is left capturing and every later random op on the
+    device raises "Offset increment outside graph capture" (seen on an H200, torch 2.11).
+    A clone of its state (same seed and offset) is not capturing.
+    """
+    index = torch.cuda.current_device() if device.index is None else device.index
+    generator = torch.cuda.default_generators[index]
+    if hasattr(generator, "graphsafe_set_state"):  # torch >= 2.4
+        generator.graphsafe_set_state(generator.clone_state())

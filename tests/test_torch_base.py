@@ -409,3 +409,24 @@ def test_a_failed_capture_warns_and_trains_without_the_graph(monkeypatch):
     # capturable arithmetic).
     assert len(model.loss_curve_) == 2 and np.isfinite(model.decision_scores_).all()
     np.testing.assert_allclose(model.loss_curve_, expected.loss_curve_, rtol=1e-4)
+
+
+def test_map_batches_can_test_finiteness_after_the_transfer():
+    """The device-side NaN/infinity test of accelerators (issue 20), run here on the CPU:
+    scikit-learn's message, after the passes; nothing raised for finite data."""
+    model, X = _reference(device="cpu")
+    unchecked = model._check_input(np.where(np.arange(21) == 3, np.nan, X), ensure_all_finite=False)
+    assert np.isnan(unchecked).any()
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        model._map_batches(lambda batch: batch, unchecked, check_finite=True)
+    X_inf = X.copy()
+    X_inf[5, 0] = np.inf
+    with pytest.raises(ValueError, match="Input X contains infinity"):
+        model._map_batches(lambda batch: batch, X_inf.astype(np.float32), check_finite=True)
+    outputs = model._map_batches(lambda batch: batch, X.astype(np.float32), check_finite=True)
+    np.testing.assert_array_equal(torch.cat(outputs).numpy(), X.astype(np.float32))
+    # Scoring on a CPU keeps scikit-learn's host test, before any pass.
+    with mock.patch.object(type(model), "_map_batches") as passes:
+        with pytest.raises(ValueError, match="Input X contains NaN"):
+            model.decision_function(unchecked)
+    passes.assert_not_called()
