@@ -30,7 +30,10 @@ taskset -c 0-$((CORES - 3)) timeout 150 $PY benchmarks/anorand_fit.py --device c
 taskset -c 0-$((CORES - 3)) timeout 90 $PY benchmarks/anorand_fit.py --device cuda --no-graph --epochs 5 2>&1 | tail -4
 
 echo "== 3. the test suite on CUDA"
-taskset -c 0-$((CORES - 3)) timeout "${SUITE_SECONDS:-300}" $PY -m pytest -q -p no:cacheprovider -n "$((CORES - 4))" 2>&1 | tail -40
+# -rf (not the project's -ra): the summary lists failures only; SUITE_LOG keeps the whole log.
+taskset -c 0-$((CORES - 3)) timeout "${SUITE_SECONDS:-300}" $PY -m pytest -q -p no:cacheprovider \
+    -n "$((CORES - 4))" -o addopts="--doctest-modules" -rf --tb=short 2>&1 \
+    | tee "${SUITE_LOG:-/dev/null}" | tail -25
 
 echo "== 0. AnoRand default fit, 100k x 21, 2 CPU threads on 2 cores"
 wait "$CPU_PID"
