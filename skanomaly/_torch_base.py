@@ -68,6 +68,9 @@ _PAD_ROWS = 64
 # Most rows per scoring chunk on a CPU: every chunk, a one-row call's too, is padded to the
 # chunk size there, so this bounds the work a tiny call wastes (~1 ms for small MLPs).
 _CPU_MAX_CHUNK_ROWS = 8192
+# BLAS library of the steps recorded as CUDA graphs (see _GraphedStep), or None for torch's
+# choice; benchmarks/anorand_fit.py --blas compares them.
+_GRAPH_BLAS = "cublaslt"
 # Work quanta (rows_per_thread) each thread gets per CPU scoring pass: two halve the passes
 # whose fixed cost (operator dispatch, allocation, the threads' fork/join) one quantum still
 # paid visibly; measured on the 21-feature auto-encoder of benchmarks/loop.py, 100k rows,
@@ -778,7 +781,7 @@ class _GraphedStep:
             current = torch.cuda.current_stream()
             side = torch.cuda.Stream(device=current.device)
             side.wait_stream(current)
-            with torch.cuda.stream(side):
+            with torch.cuda.stream(side), _preferred_blas(_GRAPH_BLAS):
                 self.eager_step(batch, rows)
             current.wait_stream(side)
             return
@@ -792,7 +795,10 @@ class _GraphedStep:
         graph = torch.cuda.CUDAGraph()
         try:
             # "thread_local": other threads' CUDA work is not affected by this capture.
-            with torch.cuda.graph(graph, capture_error_mode="thread_local"):
+            with (
+                _preferred_blas(_GRAPH_BLAS),
+                torch.cuda.graph(graph, capture_error_mode="thread_local"),
+            ):
                 loss = self.step(self.static)
                 loss.backward()
                 self.optimizer.step()
@@ -825,3 +831,18 @@ def _end_generator_capture(device):
     generator = torch.cuda.default_generators[index]
     if hasattr(generator, "graphsafe_set_state"):  # torch >= 2.4
         generator.graphsafe_set_state(generator.clone_state())
+
+
+@contextlib.contextmanager
+def _preferred_blas(library):
+    """torch's preferred CUDA BLAS library set to ``library`` inside the block (``None``:
+    unchanged); the caller's afterwards. Process-wide, like the thread count."""
+    if library is None:
+        yield
+        return
+    saved = torch.backends.cuda.preferred_blas_library()
+    torch.backends.cuda.preferred_blas_library(library)
+    try:
+        yield
+    finally:
+        torch.backends.cuda.preferred_blas_library(saved)
