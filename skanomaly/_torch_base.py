@@ -29,6 +29,7 @@ The hooks a subclass implements (nothing else of the loop):
 import contextlib
 import copy
 import math
+import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
@@ -67,6 +68,9 @@ _PAD_ROWS = 64
 # Most rows per scoring chunk on a CPU: every chunk, a one-row call's too, is padded to the
 # chunk size there, so this bounds the work a tiny call wastes (~1 ms for small MLPs).
 _CPU_MAX_CHUNK_ROWS = 8192
+# BLAS library of the steps recorded as CUDA graphs (see _GraphedStep), or None for torch's
+# choice; benchmarks/anorand_fit.py --blas compares them.
+_GRAPH_BLAS = "cublaslt"
 # Work quanta (rows_per_thread) each thread gets per CPU scoring pass: two halve the passes
 # whose fixed cost (operator dispatch, allocation, the threads' fork/join) one quantum still
 # paid visibly; measured on the 21-feature auto-encoder of benchmarks/loop.py, 100k rows,
@@ -195,6 +199,12 @@ class BaseTorchEstimator(BaseEstimator, metaclass=ABCMeta):
     # memory budget instead (_inference_rows), capped by this value when a subclass lowers
     # it for a heavy module.
     _score_batch_size = 1024
+
+    # Whether ``_train_step`` may be replayed as a CUDA graph (see _GraphedStep): a subclass
+    # sets it when its step has no host synchronisation (``.item()``, ``bool(tensor)``),
+    # no data-dependent shapes (boolean indexing) and reads no Python state that changes
+    # between steps; such a step on CUDA is otherwise launch-bound at small batches.
+    _cuda_graph_step = False
 
     def __init__(
         self,
@@ -329,10 +339,14 @@ class BaseTorchEstimator(BaseEstimator, metaclass=ABCMeta):
         )
         return torch_thread_limit(n_threads)
 
-    def _check_input(self, X):
-        """Validate ``X`` after fit (shape as in training, at least one row)."""
+    def _check_input(self, X, *, ensure_all_finite=True):
+        """Validate ``X`` after fit (shape as in training, at least one row); with
+        ``ensure_all_finite=False`` the NaN/infinity test is the caller's (see
+        ``_map_batches(check_finite=True)``)."""
         check_is_fitted(self)
-        return check_detector_input(self, X, reset=False, ensure_min_samples=1)
+        return check_detector_input(
+            self, X, reset=False, ensure_min_samples=1, ensure_all_finite=ensure_all_finite
+        )
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "module_")
@@ -441,20 +455,31 @@ class BaseTorchEstimator(BaseEstimator, metaclass=ABCMeta):
             disable=not self.verbose,
             leave=False,
         )
+        # Sum of the epoch's batch losses weighted by their rows, kept on the device (one
+        # tensor for the whole loop: a CUDA graph adds into it in place).
+        total = torch.zeros((), device=self.device_)
+
+        def eager_step(batch, rows):
+            loss = step(batch)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            total.add_(loss.detach() * rows)
+
+        graphed = self._graphed_step(step, optimizer, scheduler, eager_step, total, bounds)
         epoch = 0
         for epoch in progress:
             module.train()
             # One gather per epoch; batches are then free slices of the shuffled copy.
             perm = torch.randperm(n, device=self.device_)
             shuffled = [t[perm] for t in train]
-            total = torch.zeros((), device=self.device_)
+            total.zero_()
             for start, stop in bounds:
                 batch = tuple(t[start:stop] for t in shuffled)
-                loss = step(batch)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                total += loss.detach() * (stop - start)
+                if graphed is not None and graphed.accepts(batch):
+                    graphed(batch, stop - start)
+                else:
+                    eager_step(batch, stop - start)
             epoch_loss = (total / n).item()  # the only host sync of the epoch
             if not math.isfinite(epoch_loss):
                 raise FloatingPointError(
@@ -479,10 +504,41 @@ class BaseTorchEstimator(BaseEstimator, metaclass=ABCMeta):
             if valid is not None and stale >= self.patience:
                 break
         progress.close()
+        del graphed  # frees the graph's private memory pool
         self.n_epochs_ = epoch
         if best_state is not None:
             module.load_state_dict(best_state)
         module.eval()
+
+    def _graphed_step(self, step, optimizer, scheduler, eager_step, total, bounds):
+        """A :class:`_GraphedStep` replaying ``step`` at the batch size of ``bounds`` as a
+        CUDA graph, or ``None``.
+
+        Only on CUDA, only for ``_train_step`` of a class that declares it capturable
+        (``_cuda_graph_step``), only without a learning-rate scheduler (the graph freezes
+        ``lr``) and with Adam or AdamW (their ``capturable`` mode keeps the step count on the
+        device).
+        """
+        if (
+            self.device_.type != "cuda"
+            or not self._cuda_graph_step
+            or step != self._train_step
+            or scheduler is not None
+            or type(optimizer) not in (torch.optim.Adam, torch.optim.AdamW)
+            or optimizer.state
+        ):
+            return None
+        for group in optimizer.param_groups:
+            # Capturable keeps the step count on the device; the fused kernel updates all
+            # parameters in one launch instead of ~15 multi-tensor ones (measured on an
+            # H200: AnoRand's graphed fit 11% faster; the optimiser was built without
+            # them, so that CPU fits keep the default implementation).
+            group["capturable"] = True
+            group["fused"], group["foreach"] = True, False
+        start, stop = bounds[0]
+        return _GraphedStep(
+            step, optimizer, eager_step, total, rows=stop - start, owner=type(self).__name__
+        )
 
     def _evaluate(self, step, tensors):
         """Mean loss of ``step`` over ``tensors`` without gradients, in eval mode."""
@@ -555,7 +611,7 @@ class BaseTorchEstimator(BaseEstimator, metaclass=ABCMeta):
         floor = size if on_cpu else min(size, _PAD_ROWS)
         return part_rows, size, floor
 
-    def _map_batches(self, fn, X, *, batch_size=None, pad=False):
+    def _map_batches(self, fn, X, *, batch_size=None, pad=False, check_finite=False):
         """Apply ``fn`` to ``X`` in chunks, without gradients, with ``module_`` in eval mode.
 
         The one chunked inference loop of the package. ``X`` is an array (converted to a
@@ -580,10 +636,17 @@ class BaseTorchEstimator(BaseEstimator, metaclass=ABCMeta):
         could double a call's work; chunks of fewer than 64 rows are padded to 64, which is
         what scikit-learn's subset-invariance check needs (single rows against 20 rows, all
         scored at one shape).
+
+        With ``check_finite=True`` a host array validated without its NaN/infinity test
+        (``_check_input(X, ensure_all_finite=False)``) gets that test here, on each part
+        after its conversion: on a GPU it costs ~0.2 ms per million 21-feature rows,
+        against ~11 ms for the host reduction that scikit-learn's check runs (issue 20).
+        A non-finite value raises scikit-learn's ``ValueError`` after the passes.
         """
         is_tensor = isinstance(X, torch.Tensor)
         part_rows, size, floor = self._chunk_plan(len(X), X.shape[1:], batch_size, is_tensor)
         outputs = []
+        finite = None
         with (
             torch.no_grad(),
             _eval_mode(self.module_),
@@ -593,6 +656,10 @@ class BaseTorchEstimator(BaseEstimator, metaclass=ABCMeta):
                 part = X[first : first + part_rows]
                 if not is_tensor:
                     part = self._to_tensors([part])[0]
+                if check_finite:
+                    # Stays on the device: one host sync, after the passes.
+                    part_finite = torch.isfinite(part).all()
+                    finite = part_finite if finite is None else finite & part_finite
                 for start in range(0, len(part), size):
                     batch = part[start : start + size]
                     n_rows = len(batch)
@@ -601,6 +668,9 @@ class BaseTorchEstimator(BaseEstimator, metaclass=ABCMeta):
                         batch = torch.cat([batch, padding])
                     result = fn(batch)
                     outputs.append(result[:n_rows] if pad else result)
+        if finite is not None and not bool(finite):
+            # scikit-learn's own message (NaN or infinity, named X, the estimator's name).
+            check_detector_input(self, X, reset=False, ensure_min_samples=1)
         return outputs
 
     # ------------------------------------------------------------------ persistence
@@ -660,3 +730,119 @@ def _eval_mode(module):
         yield module
     finally:
         module.train(was_training)
+
+
+class _GraphedStep:
+    """One training step (forward, backward, optimiser step) replayed as a CUDA graph.
+
+    A small network on a GPU is launch-bound: at batch 128 each of the few hundred kernels
+    of a step costs more to launch from Python than to run (issue 20: 56k rows/s on an
+    H100, slower than two CPU cores). Recorded once, the step is replayed with one launch,
+    and the result is the same training: every batch is still one optimiser step, in the
+    same order (Adam runs in its ``capturable`` mode, whose float32 arithmetic may differ
+    from the default mode in the last digits).
+
+    The first ``warmup`` steps run as usual on a side stream (as torch's CUDA-graph recipe
+    asks: it initialises the optimiser state and the libraries' workspaces), the next one is
+    captured into static input tensors and replayed; later batches of that shape are copied
+    into them and replayed. Batches of another shape (the last, shorter batch of an epoch)
+    run as usual (``accepts``). When the capture fails (a step that synchronises with the host after all),
+    a warning says so and training continues without the graph.
+
+    Capturing does not run the step, so every batch is trained on exactly once.
+    """
+
+    def __init__(self, step, optimizer, eager_step, total, *, rows, owner, warmup=3):
+        self.step = step
+        self.rows = rows
+        self.optimizer = optimizer
+        self.eager_step = eager_step
+        self.total = total
+        self.owner = owner
+        self.warmup = warmup
+        self.calls = 0
+        self.graph = None
+        self.static = None
+        self.failed = False
+
+    def accepts(self, batch):
+        """Whether ``batch`` goes through the graph: a full batch of ``rows`` rows (a
+        shorter last batch does not), and none after a failed capture."""
+        return not self.failed and len(batch[0]) == self.rows
+
+    def __call__(self, batch, rows):
+        if self.graph is not None:
+            for static, tensor in zip(self.static, batch, strict=True):
+                static.copy_(tensor)
+            self.graph.replay()
+            return
+        self.calls += 1
+        if self.calls <= self.warmup:
+            current = torch.cuda.current_stream()
+            side = torch.cuda.Stream(device=current.device)
+            side.wait_stream(current)
+            with torch.cuda.stream(side), _preferred_blas(_GRAPH_BLAS):
+                self.eager_step(batch, rows)
+            current.wait_stream(side)
+            return
+        self._capture(batch, rows)
+
+    def _capture(self, batch, rows):
+        self.static = tuple(t.clone() for t in batch)
+        # Gradients set to None are allocated inside the graph's memory pool during the
+        # capture, so each replay writes (not accumulates) them.
+        self.optimizer.zero_grad(set_to_none=True)
+        graph = torch.cuda.CUDAGraph()
+        try:
+            # "thread_local": other threads' CUDA work is not affected by this capture.
+            with (
+                _preferred_blas(_GRAPH_BLAS),
+                torch.cuda.graph(graph, capture_error_mode="thread_local"),
+            ):
+                loss = self.step(self.static)
+                loss.backward()
+                self.optimizer.step()
+                self.total.add_(loss.detach() * rows)
+        except RuntimeError as error:
+            self.failed, self.static = True, None
+            _end_generator_capture(batch[0].device)
+            warnings.warn(
+                f"{self.owner}: the training step could not be captured as a CUDA graph "
+                f"({str(error).splitlines()[0]}); training goes on without it, slower.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            self.optimizer.zero_grad(set_to_none=True)
+            self.eager_step(batch, rows)
+            return
+        self.graph = graph
+        graph.replay()  # the capture recorded the step without running it
+
+
+def _end_generator_capture(device):
+    """Take the device's default CUDA generator out of capture mode after a failed capture.
+
+    ``CUDAGraph.capture_end`` ends the generators' capture only when the capture succeeded;
+    after a failure the generator is left capturing and every later random op on the
+    device raises "Offset increment outside graph capture" (seen on an H200, torch 2.11).
+    A clone of its state (same seed and offset) is not capturing.
+    """
+    index = torch.cuda.current_device() if device.index is None else device.index
+    generator = torch.cuda.default_generators[index]
+    if hasattr(generator, "graphsafe_set_state"):  # torch >= 2.4
+        generator.graphsafe_set_state(generator.clone_state())
+
+
+@contextlib.contextmanager
+def _preferred_blas(library):
+    """torch's preferred CUDA BLAS library set to ``library`` inside the block (``None``:
+    unchanged); the caller's afterwards. Process-wide, like the thread count."""
+    if library is None:
+        yield
+        return
+    saved = torch.backends.cuda.preferred_blas_library()
+    torch.backends.cuda.preferred_blas_library(library)
+    try:
+        yield
+    finally:
+        torch.backends.cuda.preferred_blas_library(saved)

@@ -305,3 +305,128 @@ def test_cpu_scoring_chunks_grow_with_the_threads_set_by_the_caller():
     scores = model.decision_function(X)
     model.set_params(torch_threads=1)
     np.testing.assert_allclose(model.decision_function(X), scores, rtol=1e-6)
+
+
+# ---------------------------------------------------------------- CUDA graphs (issue 20)
+needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+
+
+def test_training_step_is_graphed_only_where_it_is_safe():
+    """Planned for CUDA on any machine: which steps the loop would replay as a graph."""
+    from skanomaly._torch_base import _GraphedStep
+    from skanomaly.utils._testing import ReferenceAutoEncoder
+
+    model, X = _reference(device="cpu")
+    model.device_ = torch.device("cuda")
+    bounds = model._batch_bounds(len(X))  # 128, 128, 44
+    total = torch.zeros(())
+
+    def plan(step=None, optimizer=None, scheduler=None, model=model):
+        optimizer = optimizer or torch.optim.Adam(model.module_.parameters())
+        step = step or model._train_step
+        return model._graphed_step(step, optimizer, scheduler, None, total, bounds)
+
+    adam = torch.optim.Adam(model.module_.parameters())
+    graphed = plan(optimizer=adam)
+    assert isinstance(graphed, _GraphedStep)
+    # Adam keeps its step count on the device, as a replayed step needs.
+    assert all(group["capturable"] for group in adam.param_groups)
+    # Full batches go through the graph, the shorter last one does not.
+    assert graphed.accepts((torch.zeros(128, 21),))
+    assert not graphed.accepts((torch.zeros(44, 21),))
+
+    # Not graphed: another step function (multi-stage models), a scheduler (a graph freezes
+    # lr), an optimiser without a capturable mode or with state already, a class that did
+    # not declare its step capturable, and any device but CUDA.
+    assert plan(step=lambda batch: model._train_step(batch)) is None
+    optimizer = torch.optim.Adam(model.module_.parameters())
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1)
+    assert plan(optimizer=optimizer, scheduler=scheduler) is None
+    assert plan(optimizer=torch.optim.SGD(model.module_.parameters(), lr=0.1)) is None
+    used = torch.optim.Adam(model.module_.parameters())
+    model.module_(torch.zeros(2, 21))[1].sum().backward()
+    used.step()
+    assert plan(optimizer=used) is None
+
+    class Eager(ReferenceAutoEncoder):
+        _cuda_graph_step = False
+
+    eager = Eager(epochs=1, random_state=0, device="cpu").fit(X)
+    eager.device_ = torch.device("cuda")
+    assert plan(model=eager, step=eager._train_step) is None
+    model.device_ = torch.device("cpu")
+    assert plan() is None
+
+
+def _anorand_fit(monkeypatch, graph, **params):
+    from skanomaly.detectors import AnoRandDetector
+
+    monkeypatch.setattr(AnoRandDetector, "_cuda_graph_step", graph)
+    X = np.random.default_rng(0).normal(size=(1000, 8))
+    detector = AnoRandDetector(epochs=3, batch_size=64, random_state=0, device="cuda", **params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # ops without a deterministic kernel
+        return detector.fit(X)
+
+
+@needs_cuda
+def test_graphed_training_is_the_eager_training_on_cuda(monkeypatch):
+    replays = []
+    replay = torch.cuda.CUDAGraph.replay
+    monkeypatch.setattr(
+        torch.cuda.CUDAGraph, "replay", lambda graph: (replays.append(1), replay(graph))[1]
+    )
+    graphed = _anorand_fit(monkeypatch, True)
+    # 1,050 rows (50 injected) at 64: 16 full batches and one of 26 per epoch; three full
+    # batches warm up eagerly, every later one is a replay (the fourth right after capture).
+    assert 1000 + graphed.n_injected_ == 1050
+    assert len(replays) == 3 * 16 - 3
+    eager = _anorand_fit(monkeypatch, False)
+    # Same batches, same order, one optimiser step each: only Adam's capturable arithmetic
+    # differs, in the last float32 digits.
+    np.testing.assert_allclose(graphed.loss_curve_, eager.loss_curve_, rtol=1e-4)
+    np.testing.assert_allclose(graphed.decision_scores_, eager.decision_scores_, rtol=1e-3)
+    # And a graphed refit is identical.
+    again = _anorand_fit(monkeypatch, True)
+    np.testing.assert_array_equal(again.decision_scores_, graphed.decision_scores_)
+
+
+@needs_cuda
+def test_a_failed_capture_warns_and_trains_without_the_graph(monkeypatch):
+    from skanomaly.utils._testing import ReferenceAutoEncoder
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError("operation not permitted when stream is capturing")
+
+    X = np.random.default_rng(0).normal(size=(600, 5))
+    params = dict(epochs=2, batch_size=64, random_state=0, device="cuda")
+    plain = type("Plain", (ReferenceAutoEncoder,), {"_cuda_graph_step": False})
+    expected = plain(**params).fit(X)
+    monkeypatch.setattr(torch.cuda, "graph", refuse)
+    with pytest.warns(RuntimeWarning, match="could not be captured as a CUDA graph"):
+        model = ReferenceAutoEncoder(**params).fit(X)
+    # Every batch was still trained on once: the curve of a plain fit (up to Adam's
+    # capturable arithmetic).
+    assert len(model.loss_curve_) == 2 and np.isfinite(model.decision_scores_).all()
+    np.testing.assert_allclose(model.loss_curve_, expected.loss_curve_, rtol=1e-4)
+
+
+def test_map_batches_can_test_finiteness_after_the_transfer():
+    """The device-side NaN/infinity test of accelerators (issue 20), run here on the CPU:
+    scikit-learn's message, after the passes; nothing raised for finite data."""
+    model, X = _reference(device="cpu")
+    unchecked = model._check_input(np.where(np.arange(21) == 3, np.nan, X), ensure_all_finite=False)
+    assert np.isnan(unchecked).any()
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        model._map_batches(lambda batch: batch, unchecked, check_finite=True)
+    X_inf = X.copy()
+    X_inf[5, 0] = np.inf
+    with pytest.raises(ValueError, match="Input X contains infinity"):
+        model._map_batches(lambda batch: batch, X_inf.astype(np.float32), check_finite=True)
+    outputs = model._map_batches(lambda batch: batch, X.astype(np.float32), check_finite=True)
+    np.testing.assert_array_equal(torch.cat(outputs).numpy(), X.astype(np.float32))
+    # Scoring on a CPU keeps scikit-learn's host test, before any pass.
+    with mock.patch.object(type(model), "_map_batches") as passes:
+        with pytest.raises(ValueError, match="Input X contains NaN"):
+            model.decision_function(unchecked)
+    passes.assert_not_called()

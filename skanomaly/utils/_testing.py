@@ -40,6 +40,8 @@ validation_fraction, patience, torch_threads
         See :class:`~skanomaly.base.BaseDeepDetector`.
     """
 
+    _cuda_graph_step = True  # a pure step: replayed as a CUDA graph on GPUs
+
     _parameter_constraints = {
         **BaseDeepDetector._parameter_constraints,
         "hidden_dims": [tuple],

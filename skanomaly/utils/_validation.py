@@ -34,7 +34,9 @@ def _ndim(X):
     return ndim
 
 
-def check_detector_input(estimator, X, *, reset, ensure_min_samples=2, dtype=np.float32):
+def check_detector_input(
+    estimator, X, *, reset, ensure_min_samples=2, dtype=np.float32, ensure_all_finite=True
+):
     """Validate ``X`` for a detector or injector and record or check its shape.
 
     Accepts tabular ``(n_samples, n_features)`` data (arrays, lists, DataFrames) and windows
@@ -54,11 +56,14 @@ def check_detector_input(estimator, X, *, reset, ensure_min_samples=2, dtype=np.
         Fewer rows raise a ``ValueError``.
     dtype : numpy dtype, default=np.float32
         Output dtype.
+    ensure_all_finite : bool, default=True
+        Raise scikit-learn's ``ValueError`` on NaN or infinity. ``False`` leaves that test
+        to the caller (the torch detectors run it on the device after the transfer).
 
     Returns
     -------
     X : ndarray
-        Finite, C-contiguous array of ``dtype``.
+        C-contiguous array of ``dtype``, finite unless ``ensure_all_finite=False``.
 
     Examples
     --------
@@ -71,7 +76,9 @@ def check_detector_input(estimator, X, *, reset, ensure_min_samples=2, dtype=np.
     (dtype('float32'), 3, (8, 3))
     """
     with naming(estimator):
-        return _check_detector_input(estimator, X, reset, ensure_min_samples, dtype)
+        return _check_detector_input(
+            estimator, X, reset, ensure_min_samples, dtype, ensure_all_finite
+        )
 
 
 @contextlib.contextmanager
@@ -99,7 +106,7 @@ def naming(estimator):
         raise
 
 
-def _check_detector_input(estimator, X, reset, ensure_min_samples, dtype):
+def _check_detector_input(estimator, X, reset, ensure_min_samples, dtype, ensure_all_finite):
     ndim = _ndim(X)
     name = type(estimator).__name__
     if not reset:
@@ -110,7 +117,7 @@ def _check_detector_input(estimator, X, reset, ensure_min_samples, dtype):
             allow_nd=True,
             dtype=dtype,
             ensure_min_samples=ensure_min_samples,
-            ensure_all_finite=True,
+            ensure_all_finite=ensure_all_finite,
             input_name="X",
             estimator=estimator,
         )
@@ -137,7 +144,7 @@ def _check_detector_input(estimator, X, reset, ensure_min_samples, dtype):
         reset=reset,
         dtype=dtype,
         ensure_min_samples=ensure_min_samples,
-        ensure_all_finite=True,
+        ensure_all_finite=ensure_all_finite,
     )
     if reset:
         estimator.input_shape_ = (X.shape[1],)
