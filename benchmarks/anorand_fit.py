@@ -2,8 +2,8 @@
 
 The GPU target of issue 20 compares this fit on a GPU with the same fit on two CPU cores
 (``benchmarks/gpu_check.sh`` runs both side by side). On CUDA the training step is replayed
-as a CUDA graph; ``--no-graph`` times the plain loop for comparison, ``--blas`` the BLAS
-library of the graphed steps. CUDA is initialised before the timer starts.
+as a CUDA graph; ``--no-graph`` times the plain loop for comparison. CUDA is initialised
+before the timer starts.
 
 Usage::
 
@@ -17,7 +17,6 @@ import time
 import numpy as np
 import torch
 
-from skanomaly import _torch_base
 from skanomaly.detectors import AnoRandDetector
 
 
@@ -29,14 +28,9 @@ def main(argv=None):
     parser.add_argument("--epochs", default="auto", help="'auto' (the default, 50) or an int")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--no-graph", action="store_true", help="train without the CUDA graph")
-    parser.add_argument(
-        "--blas", default=None, help="BLAS library of the graphed steps: cublas, cublaslt, torch"
-    )
     args = parser.parse_args(argv)
     if args.no_graph:
         AnoRandDetector._cuda_graph_step = False
-    if args.blas:
-        _torch_base._GRAPH_BLAS = None if args.blas == "torch" else args.blas
     if torch.device(args.device).type == "cuda" or (
         args.device == "auto" and torch.cuda.is_available()
     ):
@@ -59,7 +53,7 @@ def main(argv=None):
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     graph = ""
     if detector.device_.type == "cuda":
-        graph = " no graph" if args.no_graph else f" graph ({_torch_base._GRAPH_BLAS or 'torch'} BLAS)"
+        graph = " no graph" if args.no_graph else " graph"
     print(
         f"AnoRand fit {args.rows:,} x 21 on {detector.device_}{graph}, batch {args.batch_size}, "
         f"threads {args.threads or 'auto'}: {seconds:.1f} s for {detector.n_epochs_} epochs "

@@ -126,6 +126,8 @@ def test_docs_ext_doctests():
 
 # ------------------------------------------------------------------------ example scripts
 EXAMPLE_SCRIPTS = sorted(EXAMPLES.glob("*.py"))
+# Optional packages an example needs beyond matplotlib (installed by the extras named).
+EXAMPLE_NEEDS = {"ensembles_pyod": (("combo", "suod"), "ensembles, dev")}
 
 
 @pytest.mark.parametrize("script", EXAMPLE_SCRIPTS, ids=[p.stem for p in EXAMPLE_SCRIPTS])
@@ -133,6 +135,9 @@ def test_example_runs_on_tiny_data(script, tmp_path):
     """Each example exposes ``main(quick=..., output=...)``; quick=True is the tiny version."""
     matplotlib = pytest.importorskip("matplotlib", reason="the examples plot (extras: bench, dev)")
     matplotlib.use("Agg")
+    modules, extras = EXAMPLE_NEEDS.get(script.stem, ((), ""))
+    for name in modules:
+        pytest.importorskip(name, reason=f"the example needs {name} (extras: {extras})")
     module = docs_ext.load_example(script)
     kwargs = {"quick": True}
     if "output" in inspect.signature(module.main).parameters:
