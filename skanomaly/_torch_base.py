@@ -477,7 +477,7 @@ class BaseTorchEstimator(BaseEstimator, metaclass=ABCMeta):
             for start, stop in bounds:
                 batch = tuple(t[start:stop] for t in shuffled)
                 if graphed is not None and graphed.accepts(batch):
-                    graphed(batch, stop - start)
+                    graphed(batch)
                 else:
                     eager_step(batch, stop - start)
             epoch_loss = (total / n).item()  # the only host sync of the epoch
@@ -750,8 +750,8 @@ class _GraphedStep:
     asks: it initialises the optimiser state and the libraries' workspaces), the next one is
     captured into static input tensors and replayed; later batches of that shape are copied
     into them and replayed. Batches of another shape (the last, shorter batch of an epoch)
-    run as usual (``accepts``). When the capture fails (a step that synchronises with the host after all),
-    a warning says so and training continues without the graph.
+    run as usual (``accepts``). When the capture fails (a step that synchronises with the
+    host after all), a warning says so and training continues without the graph.
 
     Capturing does not run the step, so every batch is trained on exactly once.
     """
@@ -774,7 +774,8 @@ class _GraphedStep:
         shorter last batch does not), and none after a failed capture."""
         return not self.failed and len(batch[0]) == self.rows
 
-    def __call__(self, batch, rows):
+    def __call__(self, batch):
+        """Train on ``batch``, an accepted one (``rows`` rows)."""
         if self.graph is not None:
             for static, tensor in zip(self.static, batch, strict=True):
                 static.copy_(tensor)
@@ -786,12 +787,12 @@ class _GraphedStep:
             side = torch.cuda.Stream(device=current.device)
             side.wait_stream(current)
             with torch.cuda.stream(side):
-                self.eager_step(batch, rows)
+                self.eager_step(batch, self.rows)
             current.wait_stream(side)
             return
-        self._capture(batch, rows)
+        self._capture(batch)
 
-    def _capture(self, batch, rows):
+    def _capture(self, batch):
         self.static = tuple(t.clone() for t in batch)
         # Gradients set to None are allocated inside the graph's memory pool during the
         # capture, so each replay writes (not accumulates) them.
@@ -803,7 +804,7 @@ class _GraphedStep:
                 loss = self.step(self.static)
                 loss.backward()
                 self.optimizer.step()
-                self.total.add_(loss.detach() * rows)
+                self.total.add_(loss.detach() * self.rows)
         except RuntimeError as error:
             self.failed, self.static = True, None
             _end_generator_capture(batch[0].device)
@@ -814,7 +815,7 @@ class _GraphedStep:
                 stacklevel=2,
             )
             self.optimizer.zero_grad(set_to_none=True)
-            self.eager_step(batch, rows)
+            self.eager_step(batch, self.rows)
             return
         self.graph = graph
         graph.replay()  # the capture recorded the step without running it
