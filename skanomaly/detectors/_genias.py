@@ -35,6 +35,12 @@ __all__ = ["GenIASDetector"]
 _MINING_CHUNK = 1024
 # CARLA's triplet loss divides squared distances by this temperature.
 _TRIPLET_TEMPERATURE = 0.4
+# Neighbour score: above this quantile of the training windows' own (log) neighbour
+# distances, the tail probability is exponential (fitted to the training windows beyond it),
+# so windows further than every training window keep their order instead of tying.
+_TAIL_QUANTILE = 0.9
+# Floor of a squared neighbour distance before its logarithm (identical windows).
+_TINY_DISTANCE = 1e-12
 
 
 def _rank_auroc(normal, anomalous):
@@ -58,6 +64,24 @@ def _mean_knn(query, bank, k, exclude_self):
 def _normalised_window(module, X):
     """Windows z-normalised with the training channel statistics, flattened."""
     return ((X - module.mean) / module.std).flatten(1)
+
+
+def _tail_surprise(log_distance, reference, tail):
+    """``-log p``: ``p`` the share of training windows whose own log neighbour distance
+    (``reference``, sorted) is at least ``log_distance``; beyond the ``_TAIL_QUANTILE``
+    quantile ``tail[0]`` the smaller of that share and the exponential tail
+    ``(1 - _TAIL_QUANTILE) * exp(-tail[1] * (log_distance - tail[0]))``.
+
+    Only a window's position among the training windows counts, not the spread of the
+    distances: the surprise is unchanged when the distances are raised to a power or scaled
+    (issue 18: the encoder's seed changed the features' contrast, and with it the score).
+    """
+    n = len(reference)
+    below = torch.searchsorted(reference, log_distance.contiguous())
+    p = (n - below + 0.5) / (n + 1)
+    beyond = (1 - _TAIL_QUANTILE) * torch.exp(-tail[1] * (log_distance - tail[0]))
+    p = torch.where(log_distance > tail[0], torch.minimum(p, beyond), p)
+    return -torch.log(p.clamp_min(torch.finfo(p.dtype).tiny))
 
 
 class _ResidualBlock(nn.Module):
@@ -139,13 +163,19 @@ class GenIASDetector(BaseDeepDetector):
     score below; ``"class"`` is CARLA's ``1 - P(majority class)``; ``"auto"`` is a label-free
     guard: it keeps ``1 - P(majority class)`` unless the neighbour score ranks the training
     windows' own generated anomalies above the windows better (a collapsed stage: one class
-    for everything, ``P`` ~ uniform). The neighbour score is the geometric mean
-    of two distances, each the mean squared distance to the ``n_neighbors`` nearest training
-    windows divided by its typical value among the training windows: in the encoder's
+    for everything, ``P`` ~ uniform). The neighbour score combines two distances, each the
+    mean squared distance to the ``n_neighbors`` nearest training windows: in the encoder's
     features, and between the windows themselves (z-normalised with the training channel
     statistics). The features alone drift from seed to seed and miss what the encoder's
-    normalisation and pooling erase; the windows alone miss what needs the representation
-    (development data in the GenIAS documentation page).
+    normalisation and pooling erase; the windows alone miss what needs the representation.
+    Each distance becomes a tail probability ``p`` among the training windows' own neighbour
+    distances (each window without itself; beyond their 90th percentile an exponential tail
+    in the log distance fitted to the training windows there, so windows further than every
+    training window do not tie), and the score is ``-log p_features - log p_windows``
+    (Fisher's combination). Only each window's position among the training windows counts,
+    not the spread of the distances, which changes with the encoder's seed; a window closer
+    to the training windows than usual in one space adds about nothing instead of pulling
+    the score down (development data in the GenIAS documentation page, issue 18).
 
     ``head="classifier"`` trains the same encoder with a logistic head to tell training
     windows from their generated anomalies; the score is the anomaly logit.
@@ -242,10 +272,15 @@ class GenIASDetector(BaseDeepDetector):
     window_bank_ : ndarray of shape (n_train_windows, window * n_channels)
         The training windows, z-normalised and flattened (only with ``fallback_ =
         "neighbours"``).
-    neighbour_scale_ : ndarray of shape (2,)
-        Mean neighbour distance of a training window to the other training windows in the
-        features and in the window space: the neighbour score divides by it, so a typical
-        training window scores about 1 (only with ``fallback_ = "neighbours"``).
+    neighbour_reference_ : ndarray of shape (2, n_train_windows)
+        Sorted log mean squared distances of each training window to its ``n_neighbors``
+        nearest other training windows, in the features (row 0) and in the window space
+        (row 1): the neighbour score's tail probabilities are shares of them (only with
+        ``fallback_ = "neighbours"``).
+    neighbour_tail_ : ndarray of shape (2, 2)
+        Per row of ``neighbour_reference_``: its 90th percentile, where the exponential tail
+        starts, and the tail's rate, one over the mean excess of the training windows beyond
+        it (only with ``fallback_ = "neighbours"``).
     pretext_loss_curve_ : list of float
         ``head="carla"``: loss per epoch of the pretext stage (``loss_curve_`` holds the
         classification stage's).
@@ -489,7 +524,8 @@ loss_curve_, validation_scores_, n_epochs_, best_epoch_
             self.fallback_ = "neighbours"
             self.generated_auroc_ = knn_auroc
         else:
-            del self.memory_bank_, self.window_bank_, self.neighbour_scale_
+            del self.memory_bank_, self.window_bank_, self.neighbour_reference_
+            del self.neighbour_tail_
 
     # ------------------------------------------------------------------ the stages' losses
     def _triplet_loss(self, windows, negatives, batch):
@@ -544,37 +580,55 @@ loss_curve_, validation_scores_, n_epochs_, best_epoch_
     # ------------------------------------------------------------------ helpers
     def _set_neighbour_banks(self, train_windows):
         """The training windows' encoder features and normalised windows (the two banks of
-        the neighbour score) and each bank's scale: the mean distance of a training window
-        to its ``n_neighbors`` nearest other training windows there."""
+        the neighbour score) and the reference of each (``_set_neighbour_reference``)."""
         module = self.module_
-        banks = [
-            torch.cat(self._map_batches(fn, train_windows))
+        self.memory_bank_, self.window_bank_ = (
+            torch.cat(self._map_batches(fn, train_windows)).cpu().numpy()
             for fn in (module.features, partial(_normalised_window, module))
-        ]
-        scale = np.array([
-            float(torch.cat(self._map_batches(
+        )
+        self._set_neighbour_reference()
+
+    def _set_neighbour_reference(self):
+        """Per bank, the sorted log neighbour distances of the training windows (each without
+        itself) and the exponential tail beyond their ``_TAIL_QUANTILE`` quantile: its start
+        and rate (one over the mean excess of the training windows beyond it)."""
+        reference, tail = [], []
+        for bank in (self.memory_bank_, self.window_bank_):
+            bank = torch.from_numpy(bank).to(self.device_)
+            own = torch.cat(self._map_batches(
                 partial(_mean_knn, bank=bank, k=self.n_neighbors, exclude_self=True), bank
-            )).mean())
-            for bank in banks
-        ])
-        self.memory_bank_, self.window_bank_ = (bank.cpu().numpy() for bank in banks)
-        # A bank of identical rows (a constant series) has no scale: distances stay as they are.
-        self.neighbour_scale_ = np.where(scale > 1e-12, scale, 1.0)
+            ))
+            log_own = np.sort(np.log(np.maximum(own.cpu().numpy().astype(np.float64),
+                                                _TINY_DISTANCE)))
+            start = float(np.quantile(log_own, _TAIL_QUANTILE))
+            excess = log_own[log_own > start] - start
+            # No training window beyond the quantile (identical distances): any rate works.
+            mean_excess = float(excess.mean()) if len(excess) else 0.0
+            reference.append(log_own)
+            tail.append((start, 1.0 / mean_excess if mean_excess > 1e-12 else 1.0))
+        self.neighbour_reference_ = np.stack(reference).astype(np.float32)
+        self.neighbour_tail_ = np.array(tail, dtype=np.float32)
 
     def _knn_batch(self, X, exclude_self=False):
-        """Neighbour score: geometric mean of the (scaled) mean squared distances to the
-        ``n_neighbors`` nearest training windows in the encoder's features and in the
-        normalised window space (the fallback score of a collapsed classification stage)."""
+        """Neighbour score: the tail surprises (``_tail_surprise``) of the mean squared
+        distances to the ``n_neighbors`` nearest training windows in the encoder's features
+        and in the normalised window space, summed (Fisher's combination of the two tail
+        probabilities)."""
         module = self.module_
-        features, windows = (
-            _mean_knn(query, torch.from_numpy(bank).to(X.device), self.n_neighbors, exclude_self)
-            / float(scale)
-            for query, bank, scale in (
-                (module.features(X), self.memory_bank_, self.neighbour_scale_[0]),
-                (_normalised_window(module, X), self.window_bank_, self.neighbour_scale_[1]),
+        score = 0.0
+        for j, (query, bank) in enumerate((
+            (module.features(X), self.memory_bank_),
+            (_normalised_window(module, X), self.window_bank_),
+        )):
+            distance = _mean_knn(
+                query, torch.from_numpy(bank).to(X.device), self.n_neighbors, exclude_self
             )
-        )
-        return (features * windows).clamp_min(0).sqrt()
+            score = score + _tail_surprise(
+                torch.log(distance.clamp_min(_TINY_DISTANCE)),
+                torch.from_numpy(self.neighbour_reference_[j]).to(X.device),
+                torch.from_numpy(self.neighbour_tail_[j]).to(X.device),
+            )
+        return score
 
     def _knn_distance(self, X, exclude_self):
         """``_knn_batch`` over ``X`` in chunks, on the host. With ``exclude_self`` the first

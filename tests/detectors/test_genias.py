@@ -259,30 +259,74 @@ def test_neighbour_score_is_stable_across_seeds():
     assert max(aurocs) - min(aurocs) < 0.1, aurocs
 
 
+def _tail_surprise_np(reference, tail_start, x):
+    """``-log p`` of ``x`` among the sorted ``reference``, with the exponential tail fitted
+    to the reference beyond ``tail_start`` (float64 numpy: the neighbour score's formula)."""
+    n = len(reference)
+    p = (n - np.searchsorted(reference, x) + 0.5) / (n + 1)
+    rate = 1.0 / np.mean(reference[reference > tail_start] - tail_start)
+    beyond = x > tail_start
+    p[beyond] = np.minimum(p[beyond], 0.1 * np.exp(-rate * (x[beyond] - tail_start)))
+    return -np.log(p)
+
+
 def test_neighbour_score_combines_features_and_windows(series):
-    """The neighbour score is the geometric mean of the scaled distances to the nearest
-    training windows in the encoder's features and in the normalised window space; a
-    training window scores about 1 against the others."""
+    """The neighbour score is ``-log p_features - log p_windows``: each ``p`` the tail
+    probability of the mean squared distance to the nearest training windows among the
+    training windows' own (exponential beyond their 90th percentile)."""
     windows = _windows(series[0], window=24, stride=6)
     detector = _tiny().fit(windows)
     if detector.fallback_ != "neighbours":
         detector._set_neighbour_banks(torch.from_numpy(windows))
     own = detector._knn_distance(torch.from_numpy(windows), exclude_self=True)
-    assert own.mean() == pytest.approx(1.0, rel=0.3)
     module = detector.module_.eval()
     X = torch.from_numpy(windows[:5] + 3.0)
     with torch.no_grad():
-        score = detector._knn_batch(X)
-        parts = []
+        score = detector._knn_batch(X).numpy()
+        expected = np.zeros(len(X))
         for j, (query, bank) in enumerate(
             ((module.features(X), detector.memory_bank_),
              (((X - module.mean) / module.std).flatten(1), detector.window_bank_))
         ):
-            dist = torch.cdist(query, torch.from_numpy(bank)).pow(2)
+            train = torch.from_numpy(bank)
+            own_j = torch.cdist(train, train).pow(2).topk(
+                detector.n_neighbors + 1, dim=1, largest=False).values[:, 1:].mean(1)
+            reference = np.sort(np.log(own_j.double().numpy()))
+            np.testing.assert_allclose(detector.neighbour_reference_[j], reference, rtol=1e-4)
+            start = np.quantile(reference, 0.9)
+            np.testing.assert_allclose(detector.neighbour_tail_[j, 0], start, rtol=1e-4)
+            dist = torch.cdist(query, train).pow(2)
             nearest = dist.topk(detector.n_neighbors, dim=1, largest=False).values.mean(1)
-            parts.append(nearest / detector.neighbour_scale_[j])
-    np.testing.assert_allclose(score, (parts[0] * parts[1]).sqrt(), rtol=1e-4)
+            expected += _tail_surprise_np(reference, start, np.log(nearest.double().numpy()))
+    np.testing.assert_allclose(score, expected, rtol=1e-3)
     assert (score > own.max()).all()  # shifted windows are far from every training window
+
+
+def test_neighbour_score_ignores_the_distances_contrast(series, monkeypatch):
+    """Issue 18: the encoder's seed changes the *contrast* of the feature distances (their
+    spread in log space), and a geometric mean of the two halves moved with it (seed spread
+    0.4 AUROC on panel series). The score must depend only on each window's position among
+    the training windows: raising one half's distances to a power (and scaling them) leaves
+    every score unchanged."""
+    from skanomaly.detectors import _genias
+
+    windows = _windows(series[0], window=24, stride=6)
+    test = _windows(series[1], window=24, stride=6)
+    detector = _tiny().fit(windows)
+    assert detector.fallback_ == "neighbours"
+    before = detector.decision_function(test)
+    n_features = detector.memory_bank_.shape[1]
+    assert n_features != detector.window_bank_.shape[1]
+    mean_knn = _genias._mean_knn
+
+    def contrasted(query, bank, k, exclude_self):
+        distance = mean_knn(query, bank, k, exclude_self)
+        return 7.0 * distance.pow(3) if bank.shape[1] == n_features else distance
+
+    monkeypatch.setattr(_genias, "_mean_knn", contrasted)
+    detector._set_neighbour_reference()
+    after = detector.decision_function(test)
+    np.testing.assert_allclose(after, before, rtol=1e-3, atol=1e-3)
 
 
 def test_carla_score_class_is_the_papers_score(series):
