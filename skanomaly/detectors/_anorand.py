@@ -27,6 +27,15 @@ _AUTO_EPOCHS = {"supervised": 200, "unsupervised": 50}
 # labels, chosen on development data of the supervised protocol (ADBench sets outside Table 2,
 # and validation splits of the Table 2 sets' train parts; benchmarks/anorand_results.md, 6a).
 _AUTO_LR = {"supervised": 3e-3, "unsupervised": 1e-3}
+# The density half of ``"reconstruction_and_density"``: nearest neighbours averaged, training
+# rows kept as the neighbour bank, training rows that calibrate the distance's tail, and the
+# share of the training scores above which a tail probability is extrapolated. Fixed before
+# the development runs of benchmarks/anorand_results.md, section 8 (issue 17).
+_DENSITY_NEIGHBOURS = 5
+_DENSITY_BANK_SIZE = 4000
+_DENSITY_REFERENCE_SIZE = 2000
+_RECONSTRUCTION_REFERENCE_SIZE = 10000
+_TAIL_SHARE = 0.1
 
 
 def _floored(scale, floor=1e-3):
@@ -48,6 +57,52 @@ def _top_k_mean(z):
     """
     k = math.ceil(math.sqrt(z.shape[1]))
     return torch.topk(z, k, dim=1).values.mean(dim=1)
+
+
+def _evenly_spaced(n, size):
+    """Indices of at most ``size`` rows spread evenly over ``n`` (in their order)."""
+    return np.arange(0, n, max(1, n // size))
+
+
+def _mean_neighbour_distance(query, bank, k, query_index=None, bank_index=None, exclusion=0):
+    """Mean Euclidean distance of each ``query`` row to its ``k`` nearest ``bank`` rows.
+
+    With indices, bank rows less than ``exclusion`` positions from the query row are not
+    neighbours: for windows of a series, the overlapping windows around a training window
+    are near copies of it, and a test window has no such copies in the bank.
+    """
+    # Elementwise distances: a row's score must not depend on the rows scored with it.
+    dist = torch.cdist(query, bank, compute_mode="donot_use_mm_for_euclid_dist")
+    if exclusion:
+        near = (query_index[:, None] - bank_index[None, :]).abs() < exclusion
+        dist = dist.masked_fill(near, float("inf"))
+    k = max(1, min(k, len(bank)))
+    return dist.topk(k, dim=1, largest=False).values.mean(dim=1)
+
+
+def _tail_reference(scores):
+    """What ``_tail_score`` needs from the training rows' scores: the sorted scores, the
+    threshold above which the tail is extrapolated and the tail's mean excess."""
+    reference = np.sort(np.asarray(scores, dtype=np.float64))
+    threshold = float(np.quantile(reference, 1 - _TAIL_SHARE))
+    excess = reference[reference > threshold] - threshold
+    mean_excess = float(excess.mean()) if len(excess) else 0.0
+    return reference, threshold, mean_excess if mean_excess > 1e-12 else 1.0
+
+
+def _tail_score(scores, reference, threshold, mean_excess):
+    """``-log`` of the share of training rows that score at least as high as each row.
+
+    Up to the ``1 - _TAIL_SHARE`` quantile the share is empirical; beyond it the tail is
+    exponential with the training scores' mean excess, so rows past every training row still
+    differ. Two scores on this scale can be added whatever their units or spread (Fisher's
+    combination of independent tail probabilities).
+    """
+    n = len(reference)
+    at_least = n - torch.searchsorted(reference, scores.contiguous(), side="left")
+    empirical = -torch.log((at_least + 1).to(scores.dtype) / (n + 1))
+    extrapolated = -math.log(_TAIL_SHARE) + (scores - threshold) / mean_excess
+    return torch.where(scores > threshold, extrapolated, empirical)
 
 
 def _block_probabilities(logit, residual):
@@ -74,10 +129,12 @@ class _AnoRandModule(nn.Module):
             n_inputs,
         )
 
-    def forward(self, x):
+    def forward(self, x, return_features=False):
         z0 = self.noise_detector(x)
         z1 = self.encoder(x)
         reconstruction = self.decoder(torch.cat([z0, z1], dim=1))
+        if return_features:  # the ND block's last hidden layer: the density score's space
+            return self.classifier(z0).squeeze(1), reconstruction, z0
         return self.classifier(z0).squeeze(1), reconstruction
 
 
@@ -143,8 +200,8 @@ class AnoRandDetector(StandardizeMixin, NestedDefaultsMixin, BaseDeepDetector):
         are anomalies injected, generated from the rows with ``y == 0``, since the ND block
         would otherwise have no anomaly to learn. If False, ``y`` is ignored
         (``GridSearchCV`` passes it).
-    anomaly_score : {"auto", "channel_reconstruction", "standardized_reconstruction", "fused", \
-"reconstruction", "noise"}, default="auto"
+    anomaly_score : {"auto", "reconstruction_and_density", "channel_reconstruction", \
+"standardized_reconstruction", "fused", "reconstruction", "noise"}, default="auto"
         What ``decision_function`` returns: ``"fused"`` is the paper's fusion of both
         blocks (Eq. 8), ``"reconstruction"`` the AE block's ``y_AE`` (Eq. 6), ``"noise"``
         the ND block's ``y_mlp``, and ``"standardized_reconstruction"`` the AE block's
@@ -158,9 +215,17 @@ class AnoRandDetector(StandardizeMixin, NestedDefaultsMixin, BaseDeepDetector):
         the ``ceil(sqrt(n_channels))`` largest z-scores, so one channel out of its usual
         range is not drowned by many channels whose error is large but ordinary (e.g.
         binary commands toggling at unpredictable steps); for rows, every feature is a
-        channel. ``"auto"`` is ``"fused"`` with ``semi_supervised=True`` (the ND block then
+        channel. ``"reconstruction_and_density"`` adds a second view to that channel score:
+        the mean distance of a row's ND features (the ND block's last hidden layer,
+        standardised) to its 5 nearest training rows (``density_bank_``), which sees a row
+        the auto-encoder reconstructs well but that lies where few training rows do. Each
+        of the two becomes ``-log`` of the share of training rows scoring at least as high
+        (an exponential tail beyond their 90th percentile), and the score is the sum, so
+        neither view's units nor spread decides the weighting; for windows, the training
+        windows that overlap a training window are not its neighbours when the tail is
+        calibrated. ``"auto"`` is ``"fused"`` with ``semi_supervised=True`` (the ND block then
         learns from real labels: the paper's supervised mode) and, unsupervised,
-        ``"channel_reconstruction"`` for windows ``(n_windows, window, n_channels)`` and
+        ``"reconstruction_and_density"`` for windows ``(n_windows, window, n_channels)`` and
         ``"standardized_reconstruction"`` for rows. Both blocks are
         always trained jointly (Eq. 4) and every score's statistics are fitted, so the
         choice can change after ``fit`` (``set_params``).
@@ -246,6 +311,19 @@ class AnoRandDetector(StandardizeMixin, NestedDefaultsMixin, BaseDeepDetector):
         (``"channel_reconstruction"``; ``n_channels`` is ``n_features_in_`` for rows).
     channel_error_scale_ : ndarray of shape (n_channels,)
         Standard deviation of the same errors, at least 1e-3 times the largest.
+    density_mean_ : ndarray of shape (n_hidden,)
+        Mean of each ND feature (the ND block's last hidden layer, ``mlp_hidden_dims[-1]``
+        units) over the training rows labelled 0 (``"reconstruction_and_density"``).
+    density_scale_ : ndarray of shape (n_hidden,)
+        Their standard deviation, at least 1e-3 times the largest.
+    density_bank_ : ndarray of shape (n_bank, n_hidden)
+        Standardised ND features of at most 4,000 training rows labelled 0, evenly spaced:
+        the neighbours of the density score.
+    reconstruction_tail_, density_tail_ : dict
+        Calibration of the two views of ``"reconstruction_and_density"`` on the training
+        rows labelled 0: ``"reference"`` the sorted training scores (channel score; log mean
+        neighbour distance), ``"threshold"`` their 90th percentile and ``"mean_excess"``
+        the mean excess above it, the scale of the extrapolated tail.
     lr_ : float
         The learning rate used (``lr`` with ``"auto"`` resolved).
     n_injected_ : int
@@ -328,8 +406,8 @@ validation_scores_, n_epochs_, best_epoch_
         "anomaly_score": [
             StrOptions(
                 {
-                    "auto", "channel_reconstruction", "standardized_reconstruction", "fused",
-                    "reconstruction", "noise",
+                    "auto", "reconstruction_and_density", "channel_reconstruction",
+                    "standardized_reconstruction", "fused", "reconstruction", "noise",
                 }
             )
         ],
@@ -440,11 +518,12 @@ validation_scores_, n_epochs_, best_epoch_
             n_inputs, self.mlp_hidden_dims, self.encoder_hidden_dims, self.latent_dim
         )
 
-    def _forward(self, X, module=None):
-        """ND logit and reconstruction residual ``x - x_hat`` of a batch (flat rows)."""
+    def _forward(self, X, module=None, features=False):
+        """ND logit and reconstruction residual ``x - x_hat`` of a batch (flat rows), and
+        with ``features`` the ND block's last hidden layer."""
         flat = X.reshape(len(X), -1)
-        logit, reconstruction = (module or self.module_)(flat)
-        return logit, flat - reconstruction
+        outputs = (module or self.module_)(flat, return_features=features)
+        return (outputs[0], flat - outputs[1], *outputs[2:])
 
     def _outputs(self, X, module=None):
         """ND logit and reconstruction error ``||x - x_hat||_2`` of a batch."""
@@ -532,17 +611,53 @@ validation_scores_, n_epochs_, best_epoch_
             np.sqrt(squared_residuals.double().numpy() / len(normal))
         )
         # A second pass, now that the residual scale is known: each channel's standardised
-        # error over the normal rows, whose mean and spread calibrate the channel score.
-        errors = torch.cat(
-            list(
-                self._map_batches(
-                    lambda batch: self._channel_errors(self._float64_forward(batch)[1]).cpu(),
-                    normal,
-                )
-            )
-        ).double().numpy()
+        # error over the normal rows, whose mean and spread calibrate the channel score, and
+        # the rows' ND features, the space of the density score.
+        def channel_errors_and_features(batch):
+            _, residual, features = self._float64_forward(batch, features=True)
+            return self._channel_errors(residual).cpu(), features.cpu()
+
+        errors, features = (
+            torch.cat(parts).numpy()
+            for parts in zip(*self._map_batches(channel_errors_and_features, normal), strict=True)
+        )
         self.channel_error_mean_ = errors.mean(axis=0)
         self.channel_error_scale_ = _floored(errors.std(axis=0))
+        self._fit_density(errors, features)
+
+    def _fit_density(self, errors, features):
+        """The statistics of ``"reconstruction_and_density"`` from the normal training rows'
+        channel errors and ND features (in the rows' order)."""
+        z = (errors - self.channel_error_mean_) / self.channel_error_scale_
+        channel_scores = _top_k_mean(torch.from_numpy(z)).numpy()
+        self.density_mean_ = features.mean(axis=0)
+        self.density_scale_ = _floored(features.std(axis=0))
+        standardized = torch.from_numpy((features - self.density_mean_) / self.density_scale_)
+        bank_index = torch.from_numpy(_evenly_spaced(len(features), _DENSITY_BANK_SIZE))
+        self.density_bank_ = standardized[bank_index].numpy()
+        # The training rows' own distances leave out the windows that overlap them (index
+        # distance below the window length; a row overlaps only itself): a test window has
+        # no overlapping copy in the bank, and calibrated on in-bank copies every test window
+        # would look far out.
+        exclusion = self.input_shape_[0] if len(self.input_shape_) > 1 else 1
+        query_index = torch.from_numpy(_evenly_spaced(len(features), _DENSITY_REFERENCE_SIZE))
+        distances = torch.cat(
+            [
+                _mean_neighbour_distance(
+                    standardized[chunk], standardized[bank_index], _DENSITY_NEIGHBOURS,
+                    chunk, bank_index, exclusion,
+                )
+                for chunk in torch.split(query_index, 1024)
+            ]
+        )
+        density_reference = _tail_reference(torch.log(distances + 1e-12).numpy())
+        reconstruction_reference = _tail_reference(
+            channel_scores[_evenly_spaced(len(channel_scores), _RECONSTRUCTION_REFERENCE_SIZE)]
+        )
+        self.reconstruction_tail_, self.density_tail_ = (
+            {"reference": ref, "threshold": threshold, "mean_excess": excess}
+            for ref, threshold, excess in (reconstruction_reference, density_reference)
+        )
 
     def _channel_errors(self, residual):
         """Each channel's standardised reconstruction error, ``(n_rows, n_channels)``.
@@ -556,8 +671,8 @@ validation_scores_, n_epochs_, best_epoch_
         standardized = (residual / scale).reshape(len(residual), -1, self.input_shape_[-1])
         return torch.linalg.vector_norm(standardized, dim=1)
 
-    def _float64_forward(self, X):
-        """``_forward`` in float64.
+    def _float64_forward(self, X, features=False):
+        """``_forward`` in float64 (and with ``features``, the ND block's last hidden layer).
 
         Float64 keeps ``sigmoid`` of large errors below 1 (no ties among clear anomalies)
         and makes a row's score independent of its position in the batch (float32 matrix
@@ -565,25 +680,33 @@ validation_scores_, n_epochs_, best_epoch_
         float64 copy of its weights is cheap.
         """
         if X.device.type == "mps":  # no float64 on Apple GPUs
-            return self._forward(X)
-        return self._forward(X.double(), _Float64View(self.module_))
+            return self._forward(X, features=features)
+        return self._forward(X.double(), _Float64View(self.module_), features)
+
+    def _resolved_score(self):
+        """``anomaly_score`` with ``"auto"`` resolved by the mode and the input's shape."""
+        if self.anomaly_score != "auto":
+            return self.anomaly_score
+        if self.semi_supervised:
+            return "fused"
+        if len(self.input_shape_) > 1:
+            return "reconstruction_and_density"
+        return "standardized_reconstruction"
 
     def _score_batch(self, X):
-        logit, residual = self._float64_forward(self._standardize(X))
-        score = self.anomaly_score
-        if score == "auto":
-            if self.semi_supervised:
-                score = "fused"
-            elif len(self.input_shape_) > 1:
-                score = "channel_reconstruction"
-            else:
-                score = "standardized_reconstruction"
-        if score == "channel_reconstruction":
+        score = self._resolved_score()
+        logit, residual, features = self._float64_forward(self._standardize(X), features=True)
+        if score in ("channel_reconstruction", "reconstruction_and_density"):
             mean, spread = (
                 torch.as_tensor(v, dtype=residual.dtype, device=residual.device)
                 for v in (self.channel_error_mean_, self.channel_error_scale_)
             )
-            return _top_k_mean((self._channel_errors(residual) - mean) / spread)
+            channel_score = _top_k_mean((self._channel_errors(residual) - mean) / spread)
+            if score == "channel_reconstruction":
+                return channel_score
+            return self._tail(channel_score, self.reconstruction_tail_) + self._tail(
+                torch.log(self._density_distance(features) + 1e-12), self.density_tail_
+            )
         if score == "standardized_reconstruction":
             scale = torch.as_tensor(
                 self.reconstruction_scale_, dtype=residual.dtype, device=residual.device
@@ -596,6 +719,19 @@ validation_scores_, n_epochs_, best_epoch_
             return y_mlp
         return (1 - self.alpha_) * y_ae + self.alpha_ * y_mlp  # Eq. 8
 
+    def _density_distance(self, features):
+        """Mean distance of standardised ND features to their nearest training rows."""
+        mean, scale, bank = (
+            torch.as_tensor(v, dtype=features.dtype, device=features.device)
+            for v in (self.density_mean_, self.density_scale_, self.density_bank_)
+        )
+        return _mean_neighbour_distance((features - mean) / scale, bank, _DENSITY_NEIGHBOURS)
+
+    @staticmethod
+    def _tail(scores, tail):
+        reference = torch.as_tensor(tail["reference"], dtype=scores.dtype, device=scores.device)
+        return _tail_score(scores, reference, tail["threshold"], tail["mean_excess"])
+
 
 class _Float64View:
     """Call ``module`` with float64 copies of its parameters (the module is not changed)."""
@@ -604,5 +740,5 @@ class _Float64View:
         self.module = module
         self.params = {k: v.double() for k, v in module.state_dict().items()}
 
-    def __call__(self, x):
-        return torch.func.functional_call(self.module, self.params, (x,))
+    def __call__(self, x, **kwargs):
+        return torch.func.functional_call(self.module, self.params, (x,), kwargs)

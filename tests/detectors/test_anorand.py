@@ -331,17 +331,65 @@ def test_window_score_is_a_top_k_mean_of_channel_z_scores(window_data):
     np.testing.assert_allclose(detector.channel_error_scale_, errors.std(axis=0), rtol=1e-4)
     z = (errors - errors.mean(axis=0)) / errors.std(axis=0)
     expected = np.sort(z, axis=1)[:, -2:].mean(axis=1)  # ceil(sqrt(3)) = 2
-    np.testing.assert_allclose(detector.decision_function(X), expected, rtol=1e-4, atol=1e-8)
-    # "auto" is the channel score for windows, the flat standardised score for rows.
-    np.testing.assert_array_equal(
-        detector.decision_function(X),
-        detector.set_params(anomaly_score="channel_reconstruction").decision_function(X),
-    )
+    channel = detector.set_params(anomaly_score="channel_reconstruction").decision_function(X)
+    np.testing.assert_allclose(channel, expected, rtol=1e-4, atol=1e-8)
     flat = np.linalg.norm(residual / detector.reconstruction_scale_, axis=1)
     np.testing.assert_allclose(
         detector.set_params(anomaly_score="standardized_reconstruction").decision_function(X),
         flat,
         rtol=1e-4,
+    )
+
+
+def _tail_by_hand(train, test):
+    """-log of the share of ``train`` at least ``test``, exponential beyond the 90th
+    percentile with the mean excess as its scale."""
+    threshold = np.quantile(train, 0.9)
+    excess = (train[train > threshold] - threshold).mean()
+    share = ((train[None, :] >= test[:, None]).sum(axis=1) + 1) / (len(train) + 1)
+    return np.where(
+        test > threshold, -np.log(0.1) + (test - threshold) / excess, -np.log(share)
+    )
+
+
+def test_window_default_adds_a_tail_calibrated_density_score(window_data):
+    # Windows, unsupervised: the channel score and the distance of the ND features to their
+    # 5 nearest training windows, each as -log of its training tail share, summed (issue 17).
+    # The training windows' own distances skip the windows overlapping them.
+    X = np.concatenate([window_data, window_data[:, :, :1] * 0.5], axis=2)
+    detector = _small().fit(X)
+    scores = detector.decision_function(X)
+    channel_scores = detector.set_params(
+        anomaly_score="channel_reconstruction"
+    ).decision_function(X)
+    with torch.no_grad():
+        features = detector.module_.noise_detector(
+            torch.from_numpy(X.reshape(len(X), -1))
+        ).double().numpy()
+    mean = features.mean(axis=0)
+    np.testing.assert_allclose(detector.density_mean_, mean, rtol=1e-4, atol=1e-6)
+    standardized = (features - mean) / detector.density_scale_
+    np.testing.assert_allclose(detector.density_bank_, standardized, rtol=1e-3, atol=1e-5)
+
+    def knn(query, exclude):
+        dist = np.linalg.norm(query[:, None] - standardized[None], axis=2)
+        if exclude:
+            rows = np.arange(len(query))
+            dist[np.abs(rows[:, None] - rows[None, :]) < X.shape[1]] = np.inf
+        return np.sort(dist, axis=1)[:, :5].mean(axis=1)
+
+    train_distance = np.log(knn(standardized, exclude=True))
+    np.testing.assert_allclose(
+        detector.density_tail_["reference"], np.sort(train_distance), rtol=1e-3, atol=1e-5
+    )
+    expected = _tail_by_hand(np.sort(channel_scores), channel_scores) + _tail_by_hand(
+        train_distance, np.log(knn(standardized, exclude=False))
+    )
+    np.testing.assert_allclose(scores, expected, rtol=1e-3, atol=1e-4)
+    # "auto" is this score for windows.
+    np.testing.assert_array_equal(
+        detector.set_params(anomaly_score="reconstruction_and_density").decision_function(X),
+        scores,
     )
 
 
