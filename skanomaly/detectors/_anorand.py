@@ -15,6 +15,7 @@ from skanomaly.injectors import SMOTENoiseInjector
 from skanomaly.nn import MLP
 from skanomaly.utils._params import NestedDefaultsMixin
 from skanomaly.utils._preprocessing import StandardizeMixin
+from skanomaly.utils._tails import tail_reference, tail_surprise
 from skanomaly.utils._validation import check_layer_widths, flat_size, seed_unset_random_state
 
 __all__ = ["AnoRandDetector"]
@@ -28,14 +29,13 @@ _AUTO_EPOCHS = {"supervised": 200, "unsupervised": 50}
 # and validation splits of the Table 2 sets' train parts; benchmarks/anorand_results.md, 6a).
 _AUTO_LR = {"supervised": 3e-3, "unsupervised": 1e-3}
 # The density half of ``"reconstruction_and_density"``: nearest neighbours averaged, training
-# rows kept as the neighbour bank, training rows that calibrate the distance's tail, and the
-# share of the training scores above which a tail probability is extrapolated. Fixed before
+# rows kept as the neighbour bank, and training rows that calibrate the distance's tail (the
+# tail itself: skanomaly.utils._tails). Fixed before
 # the development runs of benchmarks/anorand_results.md, section 8 (issue 17).
 _DENSITY_NEIGHBOURS = 5
 _DENSITY_BANK_SIZE = 4000
 _DENSITY_REFERENCE_SIZE = 2000
 _RECONSTRUCTION_REFERENCE_SIZE = 10000
-_TAIL_SHARE = 0.1
 
 
 def _floored(scale, floor=1e-3):
@@ -78,31 +78,6 @@ def _mean_neighbour_distance(query, bank, k, query_index=None, bank_index=None, 
         dist = dist.masked_fill(near, float("inf"))
     k = max(1, min(k, len(bank)))
     return dist.topk(k, dim=1, largest=False).values.mean(dim=1)
-
-
-def _tail_reference(scores):
-    """What ``_tail_score`` needs from the training rows' scores: the sorted scores, the
-    threshold above which the tail is extrapolated and the tail's mean excess."""
-    reference = np.sort(np.asarray(scores, dtype=np.float64))
-    threshold = float(np.quantile(reference, 1 - _TAIL_SHARE))
-    excess = reference[reference > threshold] - threshold
-    mean_excess = float(excess.mean()) if len(excess) else 0.0
-    return reference, threshold, mean_excess if mean_excess > 1e-12 else 1.0
-
-
-def _tail_score(scores, reference, threshold, mean_excess):
-    """``-log`` of the share of training rows that score at least as high as each row.
-
-    Up to the ``1 - _TAIL_SHARE`` quantile the share is empirical; beyond it the tail is
-    exponential with the training scores' mean excess, so rows past every training row still
-    differ. Two scores on this scale can be added whatever their units or spread (Fisher's
-    combination of independent tail probabilities).
-    """
-    n = len(reference)
-    at_least = n - torch.searchsorted(reference, scores.contiguous(), side="left")
-    empirical = -torch.log((at_least + 1).to(scores.dtype) / (n + 1))
-    extrapolated = -math.log(_TAIL_SHARE) + (scores - threshold) / mean_excess
-    return torch.where(scores > threshold, extrapolated, empirical)
 
 
 def _block_probabilities(logit, residual):
@@ -650,8 +625,8 @@ validation_scores_, n_epochs_, best_epoch_
                 for chunk in torch.split(query_index, 1024)
             ]
         )
-        density_reference = _tail_reference(torch.log(distances + 1e-12).numpy())
-        reconstruction_reference = _tail_reference(
+        density_reference = tail_reference(torch.log(distances + 1e-12).numpy())
+        reconstruction_reference = tail_reference(
             channel_scores[_evenly_spaced(len(channel_scores), _RECONSTRUCTION_REFERENCE_SIZE)]
         )
         self.reconstruction_tail_, self.density_tail_ = (
@@ -730,7 +705,7 @@ validation_scores_, n_epochs_, best_epoch_
     @staticmethod
     def _tail(scores, tail):
         reference = torch.as_tensor(tail["reference"], dtype=scores.dtype, device=scores.device)
-        return _tail_score(scores, reference, tail["threshold"], tail["mean_excess"])
+        return tail_surprise(scores, reference, tail["threshold"], tail["mean_excess"])
 
 
 class _Float64View:

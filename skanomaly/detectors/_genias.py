@@ -21,6 +21,7 @@ from torch.nn import functional as F
 
 from skanomaly.base import BaseDeepDetector
 from skanomaly.injectors import GenIASInjector
+from skanomaly.utils._tails import tail_reference, tail_surprise
 from skanomaly.utils._validation import (
     as_windows,
     check_layer_widths,
@@ -35,10 +36,6 @@ __all__ = ["GenIASDetector"]
 _MINING_CHUNK = 1024
 # CARLA's triplet loss divides squared distances by this temperature.
 _TRIPLET_TEMPERATURE = 0.4
-# Neighbour score: above this quantile of the training windows' own (log) neighbour
-# distances, the tail probability is exponential (fitted to the training windows beyond it),
-# so windows further than every training window keep their order instead of tying.
-_TAIL_QUANTILE = 0.9
 # Floor of a squared neighbour distance before its logarithm (identical windows).
 _TINY_DISTANCE = 1e-12
 
@@ -64,24 +61,6 @@ def _mean_knn(query, bank, k, exclude_self):
 def _normalised_window(module, X):
     """Windows z-normalised with the training channel statistics, flattened."""
     return ((X - module.mean) / module.std).flatten(1)
-
-
-def _tail_surprise(log_distance, reference, tail):
-    """``-log p``: ``p`` the share of training windows whose own log neighbour distance
-    (``reference``, sorted) is at least ``log_distance``; beyond the ``_TAIL_QUANTILE``
-    quantile ``tail[0]`` the smaller of that share and the exponential tail
-    ``(1 - _TAIL_QUANTILE) * exp(-tail[1] * (log_distance - tail[0]))``.
-
-    Only a window's position among the training windows counts, not the spread of the
-    distances: the surprise is unchanged when the distances are raised to a power or scaled
-    (issue 18: the encoder's seed changed the features' contrast, and with it the score).
-    """
-    n = len(reference)
-    below = torch.searchsorted(reference, log_distance.contiguous())
-    p = (n - below + 0.5) / (n + 1)
-    beyond = (1 - _TAIL_QUANTILE) * torch.exp(-tail[1] * (log_distance - tail[0]))
-    p = torch.where(log_distance > tail[0], torch.minimum(p, beyond), p)
-    return -torch.log(p.clamp_min(torch.finfo(p.dtype).tiny))
 
 
 class _ResidualBlock(nn.Module):
@@ -279,8 +258,8 @@ class GenIASDetector(BaseDeepDetector):
         ``fallback_ = "neighbours"``).
     neighbour_tail_ : ndarray of shape (2, 2)
         Per row of ``neighbour_reference_``: its 90th percentile, where the exponential tail
-        starts, and the tail's rate, one over the mean excess of the training windows beyond
-        it (only with ``fallback_ = "neighbours"``).
+        starts, and the tail's scale, the mean excess of the training windows beyond it (only
+        with ``fallback_ = "neighbours"``).
     pretext_loss_curve_ : list of float
         ``head="carla"``: loss per epoch of the pretext stage (``loss_curve_`` holds the
         classification stage's).
@@ -327,6 +306,7 @@ loss_curve_, validation_scores_, n_epochs_, best_epoch_
     >>> import numpy as np
     >>> from skanomaly.detectors import GenIASDetector
     >>> from skanomaly.injectors import GenIASInjector
+from skanomaly.utils._tails import tail_reference, tail_surprise
     >>> rng = np.random.default_rng(0)
     >>> t = np.arange(16)
     >>> X = np.sin(t[None, :, None] / 3 + rng.uniform(0, 6, (30, 1, 1))).astype("float32")
@@ -590,27 +570,23 @@ loss_curve_, validation_scores_, n_epochs_, best_epoch_
 
     def _set_neighbour_reference(self):
         """Per bank, the sorted log neighbour distances of the training windows (each without
-        itself) and the exponential tail beyond their ``_TAIL_QUANTILE`` quantile: its start
-        and rate (one over the mean excess of the training windows beyond it)."""
+        itself) and where their exponential tail starts and its scale (``tail_reference``)."""
         reference, tail = [], []
         for bank in (self.memory_bank_, self.window_bank_):
             bank = torch.from_numpy(bank).to(self.device_)
             own = torch.cat(self._map_batches(
                 partial(_mean_knn, bank=bank, k=self.n_neighbors, exclude_self=True), bank
             ))
-            log_own = np.sort(np.log(np.maximum(own.cpu().numpy().astype(np.float64),
-                                                _TINY_DISTANCE)))
-            start = float(np.quantile(log_own, _TAIL_QUANTILE))
-            excess = log_own[log_own > start] - start
-            # No training window beyond the quantile (identical distances): any rate works.
-            mean_excess = float(excess.mean()) if len(excess) else 0.0
+            log_own, threshold, mean_excess = tail_reference(
+                np.log(np.maximum(own.cpu().numpy().astype(np.float64), _TINY_DISTANCE))
+            )
             reference.append(log_own)
-            tail.append((start, 1.0 / mean_excess if mean_excess > 1e-12 else 1.0))
+            tail.append((threshold, mean_excess))
         self.neighbour_reference_ = np.stack(reference).astype(np.float32)
-        self.neighbour_tail_ = np.array(tail, dtype=np.float32)
+        self.neighbour_tail_ = np.array(tail)
 
     def _knn_batch(self, X, exclude_self=False):
-        """Neighbour score: the tail surprises (``_tail_surprise``) of the mean squared
+        """Neighbour score: the tail surprises (``tail_surprise``) of the mean squared
         distances to the ``n_neighbors`` nearest training windows in the encoder's features
         and in the normalised window space, summed (Fisher's combination of the two tail
         probabilities)."""
@@ -623,10 +599,13 @@ loss_curve_, validation_scores_, n_epochs_, best_epoch_
             distance = _mean_knn(
                 query, torch.from_numpy(bank).to(X.device), self.n_neighbors, exclude_self
             )
-            score = score + _tail_surprise(
-                torch.log(distance.clamp_min(_TINY_DISTANCE)),
-                torch.from_numpy(self.neighbour_reference_[j]).to(X.device),
-                torch.from_numpy(self.neighbour_tail_[j]).to(X.device),
+            log_distance = torch.log(distance.clamp_min(_TINY_DISTANCE))
+            reference = torch.as_tensor(
+                self.neighbour_reference_[j], dtype=log_distance.dtype, device=X.device
+            )
+            threshold, mean_excess = self.neighbour_tail_[j]
+            score = score + tail_surprise(
+                log_distance, reference, float(threshold), float(mean_excess)
             )
         return score
 

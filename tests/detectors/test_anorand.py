@@ -342,14 +342,13 @@ def test_window_score_is_a_top_k_mean_of_channel_z_scores(window_data):
 
 
 def _tail_by_hand(train, test):
-    """-log of the share of ``train`` at least ``test``, exponential beyond the 90th
-    percentile with the mean excess as its scale."""
+    """-log of the share of ``train`` at least ``test``; beyond the 90th percentile the
+    smaller of that and an exponential tail with the mean excess as its scale."""
     threshold = np.quantile(train, 0.9)
     excess = (train[train > threshold] - threshold).mean()
-    share = ((train[None, :] >= test[:, None]).sum(axis=1) + 1) / (len(train) + 1)
-    return np.where(
-        test > threshold, -np.log(0.1) + (test - threshold) / excess, -np.log(share)
-    )
+    share = ((train[None, :] >= test[:, None]).sum(axis=1) + 0.5) / (len(train) + 1)
+    tail = 0.1 * np.exp(-(test - threshold) / excess)
+    return -np.log(np.where(test > threshold, np.minimum(share, tail), share))
 
 
 def test_window_default_adds_a_tail_calibrated_density_score(window_data):

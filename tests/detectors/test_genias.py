@@ -264,9 +264,9 @@ def _tail_surprise_np(reference, tail_start, x):
     to the reference beyond ``tail_start`` (float64 numpy: the neighbour score's formula)."""
     n = len(reference)
     p = (n - np.searchsorted(reference, x) + 0.5) / (n + 1)
-    rate = 1.0 / np.mean(reference[reference > tail_start] - tail_start)
+    mean_excess = np.mean(reference[reference > tail_start] - tail_start)
     beyond = x > tail_start
-    p[beyond] = np.minimum(p[beyond], 0.1 * np.exp(-rate * (x[beyond] - tail_start)))
+    p[beyond] = np.minimum(p[beyond], 0.1 * np.exp(-(x[beyond] - tail_start) / mean_excess))
     return -np.log(p)
 
 
