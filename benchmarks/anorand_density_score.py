@@ -37,11 +37,10 @@ from skanomaly.detectors._anorand import (
     _DENSITY_REFERENCE_SIZE,
     _evenly_spaced,
     _mean_neighbour_distance,
-    _tail_reference,
-    _tail_score,
 )
 from skanomaly.metrics import auroc, vus_pr
 from skanomaly.timeseries import TimeSeriesDetector, sliding_windows, window_scores_to_points
+from skanomaly.utils._tails import tail_reference, tail_surprise
 
 RULES = (
     "channel",
@@ -90,8 +89,8 @@ def log_density(train, test, window):
 
 
 def tail(train, test):
-    reference, threshold, excess = _tail_reference(train)
-    return _tail_score(torch.from_numpy(test), torch.from_numpy(reference), threshold, excess)
+    reference, threshold, excess = tail_reference(train)
+    return tail_surprise(torch.from_numpy(test), torch.from_numpy(reference), threshold, excess)
 
 
 def zscore(train, test):
