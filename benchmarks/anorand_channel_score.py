@@ -26,7 +26,7 @@ from skanomaly.detectors import AnoRandDetector
 from skanomaly.metrics import auroc, vus_pr
 from skanomaly.timeseries import TimeSeriesDetector, sliding_windows, window_scores_to_points
 
-RULES = ("flat (old default)", "top-k mean (default)", "mean", "max", "top-k of abs(z)")
+RULES = ("flat", "top-k mean (channel_reconstruction)", "mean", "max", "top-k of abs(z)")
 
 
 def channel_sums(detector, windows, chunk=512):
@@ -75,25 +75,27 @@ def load(name):
     return timeseries_split(name, data_home=data_home), 100
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def print_table(rules, window_scores_of, argv=None, description=None):
+    """Fit each series once per seed and print every rule's AUROC / VUS-PR (seed means).
+
+    ``window_scores_of(ts, train, test)`` returns one window score per rule from the fitted
+    ``TimeSeriesDetector`` ``ts``.
+    """
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("series", nargs="+")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    print("| series | seeds | " + " | ".join(f"{r} AUROC / VUS-PR" for r in RULES) + " |")
-    print("|---|---|" + "---|" * len(RULES))
+    print("| series | seeds | " + " | ".join(f"{r} AUROC / VUS-PR" for r in rules) + " |")
+    print("|---|---|" + "---|" * len(rules))
     means = []
     for name in args.series:
         (train, test, labels), window = load(name)
         cells = []
         for seed in args.seeds:
             ts = TimeSeriesDetector(AnoRandDetector(random_state=seed), window=window).fit(train)
-            scores = window_scores(
-                channel_sums(ts.detector_, sliding_windows(train, window)),
-                channel_sums(ts.detector_, sliding_windows(test, window)),
-            )
-            points = [window_scores_to_points(s, len(test), window) for s in scores.values()]
+            scores = window_scores_of(ts, train, test)
+            points = [window_scores_to_points(s, len(test), window) for s in scores]
             cells.append([(auroc(labels, p), vus_pr(labels, p)) for p in points])
         cells = np.mean(cells, axis=0)
         means.append(cells)
@@ -101,6 +103,16 @@ def main(argv=None):
         print(f"| {name} | {len(args.seeds)} | {text} |", flush=True)
     text = " | ".join(f"**{a:.3f} / {v:.3f}**" for a, v in np.mean(means, axis=0))
     print(f"| **mean ({len(means)})** | | {text} |")
+
+
+def main(argv=None):
+    def scores_of(ts, train, test):
+        return window_scores(
+            channel_sums(ts.detector_, sliding_windows(train, ts.window_)),
+            channel_sums(ts.detector_, sliding_windows(test, ts.window_)),
+        ).values()
+
+    print_table(RULES, scores_of, argv, __doc__.splitlines()[0])
 
 
 if __name__ == "__main__":

@@ -23,14 +23,12 @@ Points take the max of the windows covering them.
 with 16 channels); other names are series of ``$SKANOMALY_SHARED_DATA/timeseries``.
 """
 
-import argparse
 import copy
 
 import numpy as np
 import torch
-from anorand_channel_score import load
+from anorand_channel_score import print_table
 
-from skanomaly.detectors import AnoRandDetector
 from skanomaly.detectors._anorand import (
     _DENSITY_BANK_SIZE,
     _DENSITY_NEIGHBOURS,
@@ -38,8 +36,7 @@ from skanomaly.detectors._anorand import (
     _evenly_spaced,
     _mean_neighbour_distance,
 )
-from skanomaly.metrics import auroc, vus_pr
-from skanomaly.timeseries import TimeSeriesDetector, sliding_windows, window_scores_to_points
+from skanomaly.timeseries import sliding_windows
 from skanomaly.utils._tails import tail_reference, tail_surprise
 
 RULES = (
@@ -120,36 +117,19 @@ def window_scores(detector, train_windows, test_windows, window):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("series", nargs="+")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
-    args = parser.parse_args(argv)
-    torch.set_num_threads(1)
-    print("| series | seeds | " + " | ".join(f"{r} AUROC / VUS-PR" for r in RULES) + " |")
-    print("|---|---|" + "---|" * len(RULES))
-    means = []
-    for name in args.series:
-        (train, test, labels), window = load(name)
-        cells = []
-        for seed in args.seeds:
-            ts = TimeSeriesDetector(AnoRandDetector(random_state=seed), window=window).fit(train)
-            scores = window_scores(
-                ts.detector_, sliding_windows(train, window), sliding_windows(test, window), window
-            )
-            # The default column is the detector's own score (a check of this script; a
-            # training score recomputed here can move an empirical rank by one).
-            np.testing.assert_allclose(
-                scores[2], ts.detector_.decision_function(sliding_windows(test, window)),
-                atol=1e-2,
-            )
-            points = [window_scores_to_points(s, len(test), window) for s in scores]
-            cells.append([(auroc(labels, p), vus_pr(labels, p)) for p in points])
-        cells = np.mean(cells, axis=0)
-        means.append(cells)
-        text = " | ".join(f"{a:.3f} / {v:.3f}" for a, v in cells)
-        print(f"| {name} | {len(args.seeds)} | {text} |", flush=True)
-    text = " | ".join(f"**{a:.3f} / {v:.3f}**" for a, v in np.mean(means, axis=0))
-    print(f"| **mean ({len(means)})** | | {text} |")
+    def scores_of(ts, train, test):
+        window = ts.window_
+        scores = window_scores(
+            ts.detector_, sliding_windows(train, window), sliding_windows(test, window), window
+        )
+        # The default column is the detector's own score (a check of this script; a
+        # training score recomputed here can move an empirical rank by one).
+        np.testing.assert_allclose(
+            scores[2], ts.detector_.decision_function(sliding_windows(test, window)), atol=1e-2
+        )
+        return scores
+
+    print_table(RULES, scores_of, argv, __doc__.splitlines()[0])
 
 
 if __name__ == "__main__":
