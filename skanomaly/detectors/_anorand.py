@@ -73,11 +73,14 @@ def _mean_neighbour_distance(query, bank, k, query_index=None, bank_index=None, 
     """
     # Elementwise distances: a row's score must not depend on the rows scored with it.
     dist = torch.cdist(query, bank, compute_mode="donot_use_mm_for_euclid_dist")
-    if exclusion:
-        near = (query_index[:, None] - bank_index[None, :]).abs() < exclusion
-        dist = dist.masked_fill(near, float("inf"))
     k = max(1, min(k, len(bank)))
-    return dist.topk(k, dim=1, largest=False).values.mean(dim=1)
+    if not exclusion:
+        return dist.topk(k, dim=1, largest=False).values.mean(dim=1)
+    near = (query_index[:, None] - bank_index[None, :]).abs() < exclusion
+    nearest = dist.masked_fill(near, float("inf")).topk(k, dim=1, largest=False).values
+    # Few training rows: fewer than k may lie outside the zone (NaN where none does).
+    kept = torch.isfinite(nearest)
+    return torch.where(kept, nearest, 0.0).sum(dim=1) / kept.sum(dim=1)
 
 
 def _block_probabilities(logit, residual):
@@ -614,17 +617,22 @@ validation_scores_, n_epochs_, best_epoch_
         # distance below the window length; a row overlaps only itself): a test window has
         # no overlapping copy in the bank, and calibrated on in-bank copies every test window
         # would look far out.
-        exclusion = self.input_shape_[0] if len(self.input_shape_) > 1 else 1
         query_index = torch.from_numpy(_evenly_spaced(len(features), _DENSITY_REFERENCE_SIZE))
-        distances = torch.cat(
-            [
-                _mean_neighbour_distance(
-                    standardized[chunk], standardized[bank_index], _DENSITY_NEIGHBOURS,
-                    chunk, bank_index, exclusion,
-                )
-                for chunk in torch.split(query_index, 1024)
-            ]
-        )
+        # Fewer windows than the zone is long overlap one another all: then only the row
+        # itself is left out, and a single row is its own neighbour.
+        for exclusion in (self.input_shape_[0] if len(self.input_shape_) > 1 else 1, 1, 0):
+            distances = torch.cat(
+                [
+                    _mean_neighbour_distance(
+                        standardized[chunk], standardized[bank_index], _DENSITY_NEIGHBOURS,
+                        chunk, bank_index, exclusion,
+                    )
+                    for chunk in torch.split(query_index, 1024)
+                ]
+            )
+            distances = distances[torch.isfinite(distances)]
+            if len(distances):
+                break
         density_reference = tail_reference(torch.log(distances + 1e-12).numpy())
         reconstruction_reference = tail_reference(
             channel_scores[_evenly_spaced(len(channel_scores), _RECONSTRUCTION_REFERENCE_SIZE)]

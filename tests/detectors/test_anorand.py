@@ -392,6 +392,16 @@ def test_window_default_adds_a_tail_calibrated_density_score(window_data):
     )
 
 
+@pytest.mark.parametrize("shape", [(3, 8, 2), (12, 8, 2), (2, 4)])
+def test_density_score_is_finite_when_every_training_window_overlaps(shape):
+    # Fewer windows than the overlap zone is long leave a training window no neighbour
+    # outside it; the calibration then only leaves the window itself out, never NaN.
+    X = np.random.default_rng(0).normal(size=shape).astype(np.float32)
+    detector = _small(anomaly_score="reconstruction_and_density").fit(X)
+    assert np.isfinite(detector.density_tail_["reference"]).all()
+    assert np.isfinite(detector.decision_function(X)).all()
+
+
 def test_quiet_spell_is_not_ranked_below_normal_windows():
     # The cause of the msl_M-4 inversion (issue 17): many binary channels toggling at random
     # dominate a window's summed error, and the anomaly, a quiet spell of the toggles while
