@@ -306,7 +306,6 @@ loss_curve_, validation_scores_, n_epochs_, best_epoch_
     >>> import numpy as np
     >>> from skanomaly.detectors import GenIASDetector
     >>> from skanomaly.injectors import GenIASInjector
-from skanomaly.utils._tails import tail_reference, tail_surprise
     >>> rng = np.random.default_rng(0)
     >>> t = np.arange(16)
     >>> X = np.sin(t[None, :, None] / 3 + rng.uniform(0, 6, (30, 1, 1))).astype("float32")
