@@ -606,8 +606,7 @@ validation_scores_, n_epochs_, best_epoch_
     def _fit_density(self, errors, features):
         """The statistics of ``"reconstruction_and_density"`` from the normal training rows'
         channel errors and ND features (in the rows' order)."""
-        z = (errors - self.channel_error_mean_) / self.channel_error_scale_
-        channel_scores = _top_k_mean(torch.from_numpy(z)).numpy()
+        channel_scores = self._channel_score(torch.from_numpy(errors)).numpy()
         self.density_mean_ = features.mean(axis=0)
         self.density_scale_ = _floored(features.std(axis=0))
         standardized = torch.from_numpy((features - self.density_mean_) / self.density_scale_)
@@ -680,11 +679,7 @@ validation_scores_, n_epochs_, best_epoch_
         score = self._resolved_score()
         logit, residual, features = self._float64_forward(self._standardize(X), features=True)
         if score in ("channel_reconstruction", "reconstruction_and_density"):
-            mean, spread = (
-                torch.as_tensor(v, dtype=residual.dtype, device=residual.device)
-                for v in (self.channel_error_mean_, self.channel_error_scale_)
-            )
-            channel_score = _top_k_mean((self._channel_errors(residual) - mean) / spread)
+            channel_score = self._channel_score(self._channel_errors(residual))
             if score == "channel_reconstruction":
                 return channel_score
             return self._tail(channel_score, self.reconstruction_tail_) + self._tail(
@@ -701,6 +696,14 @@ validation_scores_, n_epochs_, best_epoch_
         if score == "noise":
             return y_mlp
         return (1 - self.alpha_) * y_ae + self.alpha_ * y_mlp  # Eq. 8
+
+    def _channel_score(self, errors):
+        """The channel score of rows' channel errors: the top-k mean of their z-scores."""
+        mean, spread = (
+            torch.as_tensor(v, dtype=errors.dtype, device=errors.device)
+            for v in (self.channel_error_mean_, self.channel_error_scale_)
+        )
+        return _top_k_mean((errors - mean) / spread)
 
     def _density_distance(self, features):
         """Mean distance of standardised ND features to their nearest training rows."""
