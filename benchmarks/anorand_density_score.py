@@ -4,7 +4,7 @@ Issue 17 (``benchmarks/anorand_results.md``, section 8). Each series is fitted o
 (``TimeSeriesDetector(AnoRandDetector(random_state=seed), window)``, stride 1, defaults), and
 every rule below is computed from that one fit, so the rules are compared on the same
 networks. The density view is the mean distance of a window's standardised features to its 5
-nearest training windows (a bank of at most 4,000 evenly spaced ones); the training windows'
+nearest training windows (a bank of every n // 4000-th one: all below 8,000); the training windows'
 own distances, which calibrate it, skip the windows overlapping them. Columns:
 
 * ``channel``: the per-channel reconstruction score alone (the default before);

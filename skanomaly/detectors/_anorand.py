@@ -60,7 +60,8 @@ def _top_k_mean(z):
 
 
 def _evenly_spaced(n, size):
-    """Indices of at most ``size`` rows spread evenly over ``n`` (in their order)."""
+    """Every ``n // size``-th of ``n`` rows (in their order): all ``n`` below ``2 * size``
+    rows, else between ``size`` and ``2 * size - 1`` of them."""
     return np.arange(0, n, max(1, n // size))
 
 
@@ -295,8 +296,9 @@ class AnoRandDetector(StandardizeMixin, NestedDefaultsMixin, BaseDeepDetector):
     density_scale_ : ndarray of shape (n_hidden,)
         Their standard deviation, at least 1e-3 times the largest.
     density_bank_ : ndarray of shape (n_bank, n_hidden)
-        Standardised ND features of at most 4,000 training rows labelled 0, evenly spaced:
-        the neighbours of the density score.
+        Standardised ND features of every ``n // 4000``-th of the ``n`` training rows
+        labelled 0 (all of them below 8,000, else 4,000 to 7,999): the neighbours of the
+        density score.
     reconstruction_tail_, density_tail_ : dict
         Calibration of the two views of ``"reconstruction_and_density"`` on the training
         rows labelled 0: ``"reference"`` the sorted training scores (channel score; log mean
