@@ -4,7 +4,7 @@ Issue 17 (``benchmarks/anorand_results.md``, section 8). Each series is fitted o
 (``TimeSeriesDetector(AnoRandDetector(random_state=seed), window)``, stride 1, defaults), and
 every rule below is computed from that one fit, so the rules are compared on the same
 networks. The density view is the mean distance of a window's standardised features to its 5
-nearest training windows (a bank of every n // 4000-th one: all below 8,000); the training windows'
+nearest training windows (a bank of at most 4,000, evenly spread); the training windows'
 own distances, which calibrate it, skip the windows overlapping them. Columns:
 
 * ``channel``: the per-channel reconstruction score alone (the default before);
@@ -33,11 +33,11 @@ from skanomaly.detectors._anorand import (
     _DENSITY_BANK_SIZE,
     _DENSITY_NEIGHBOURS,
     _DENSITY_REFERENCE_SIZE,
-    _evenly_spaced,
     _mean_neighbour_distance,
 )
 from skanomaly.timeseries import sliding_windows
 from skanomaly.utils._tails import tail_reference, tail_surprise
+from skanomaly.utils._validation import evenly_spread
 
 RULES = (
     "channel",
@@ -73,8 +73,8 @@ def log_density(train, test, window):
     mean, scale = train.mean(axis=0), train.std(axis=0)
     scale = np.maximum(scale, 1e-3 * scale.max())
     train, test = (torch.from_numpy((v - mean) / scale) for v in (train, test))
-    bank_index = torch.from_numpy(_evenly_spaced(len(train), _DENSITY_BANK_SIZE))
-    query_index = torch.from_numpy(_evenly_spaced(len(train), _DENSITY_REFERENCE_SIZE))
+    bank_index = torch.from_numpy(evenly_spread(len(train), _DENSITY_BANK_SIZE))
+    query_index = torch.from_numpy(evenly_spread(len(train), _DENSITY_REFERENCE_SIZE))
     bank = train[bank_index]
     train_distance = _mean_neighbour_distance(
         train[query_index], bank, _DENSITY_NEIGHBOURS, query_index, bank_index, window

@@ -16,7 +16,12 @@ from skanomaly.nn import MLP
 from skanomaly.utils._params import NestedDefaultsMixin
 from skanomaly.utils._preprocessing import StandardizeMixin
 from skanomaly.utils._tails import tail_reference, tail_surprise
-from skanomaly.utils._validation import check_layer_widths, flat_size, seed_unset_random_state
+from skanomaly.utils._validation import (
+    check_layer_widths,
+    evenly_spread,
+    flat_size,
+    seed_unset_random_state,
+)
 
 __all__ = ["AnoRandDetector"]
 
@@ -57,12 +62,6 @@ def _top_k_mean(z):
     """
     k = math.ceil(math.sqrt(z.shape[1]))
     return torch.topk(z, k, dim=1).values.mean(dim=1)
-
-
-def _evenly_spaced(n, size):
-    """Every ``n // size``-th of ``n`` rows (in their order): all ``n`` below ``2 * size``
-    rows, else between ``size`` and ``2 * size - 1`` of them."""
-    return np.arange(0, n, max(1, n // size))
 
 
 def _mean_neighbour_distance(query, bank, k, query_index=None, bank_index=None, exclusion=0):
@@ -296,9 +295,8 @@ class AnoRandDetector(StandardizeMixin, NestedDefaultsMixin, BaseDeepDetector):
     density_scale_ : ndarray of shape (n_hidden,)
         Their standard deviation, at least 1e-3 times the largest.
     density_bank_ : ndarray of shape (n_bank, n_hidden)
-        Standardised ND features of every ``n // 4000``-th of the ``n`` training rows
-        labelled 0 (all of them below 8,000, else 4,000 to 7,999): the neighbours of the
-        density score.
+        Standardised ND features of at most 4,000 of the training rows labelled 0, evenly
+        spread over them (all of them up to 4,000): the neighbours of the density score.
     reconstruction_tail_, density_tail_ : dict
         Calibration of the two views of ``"reconstruction_and_density"`` on the training
         rows labelled 0: ``"reference"`` the sorted training scores (channel score; log mean
@@ -612,13 +610,13 @@ validation_scores_, n_epochs_, best_epoch_
         self.density_mean_ = features.mean(axis=0)
         self.density_scale_ = _floored(features.std(axis=0))
         standardized = torch.from_numpy((features - self.density_mean_) / self.density_scale_)
-        bank_index = torch.from_numpy(_evenly_spaced(len(features), _DENSITY_BANK_SIZE))
+        bank_index = torch.from_numpy(evenly_spread(len(features), _DENSITY_BANK_SIZE))
         self.density_bank_ = standardized[bank_index].numpy()
         # The training rows' own distances leave out the windows that overlap them (index
         # distance below the window length; a row overlaps only itself): a test window has
         # no overlapping copy in the bank, and calibrated on in-bank copies every test window
         # would look far out.
-        query_index = torch.from_numpy(_evenly_spaced(len(features), _DENSITY_REFERENCE_SIZE))
+        query_index = torch.from_numpy(evenly_spread(len(features), _DENSITY_REFERENCE_SIZE))
         # Fewer windows than the zone is long overlap one another all: then only the row
         # itself is left out, and a single row is its own neighbour.
         for exclusion in (self.input_shape_[0] if len(self.input_shape_) > 1 else 1, 1, 0):
@@ -636,7 +634,7 @@ validation_scores_, n_epochs_, best_epoch_
                 break
         density_reference = tail_reference(torch.log(distances + 1e-12).numpy())
         reconstruction_reference = tail_reference(
-            channel_scores[_evenly_spaced(len(channel_scores), _RECONSTRUCTION_REFERENCE_SIZE)]
+            channel_scores[evenly_spread(len(channel_scores), _RECONSTRUCTION_REFERENCE_SIZE)]
         )
         self.reconstruction_tail_, self.density_tail_ = (
             {"reference": ref, "threshold": threshold, "mean_excess": excess}
