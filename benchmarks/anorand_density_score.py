@@ -40,7 +40,7 @@ from skanomaly.detectors._anorand import (
     _mean_neighbour_distance,
 )
 from skanomaly.timeseries import sliding_windows
-from skanomaly.utils._tails import tail_reference, tail_surprise
+from skanomaly.utils._tails import fit_tail, tail_surprise
 from skanomaly.utils._validation import evenly_spread
 
 RULES = (
@@ -91,8 +91,7 @@ def log_density(train, test, window):
 
 
 def tail(train, test):
-    reference, threshold, excess = tail_reference(train)
-    return tail_surprise(torch.from_numpy(test), torch.from_numpy(reference), threshold, excess)
+    return tail_surprise(torch.from_numpy(test), fit_tail(train))
 
 
 def zscore(train, test):

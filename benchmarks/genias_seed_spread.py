@@ -32,7 +32,7 @@ from skanomaly.detectors import GenIASDetector
 from skanomaly.detectors._genias import _normalised_window
 from skanomaly.metrics import auroc, vus_pr
 from skanomaly.timeseries import TimeSeriesDetector, sliding_windows, window_scores_to_points
-from skanomaly.utils._tails import tail_reference, tail_surprise
+from skanomaly.utils._tails import fit_tail, tail_surprise
 
 WINDOW = 100
 MAX_K = 20  # neighbour distances kept per window (candidates with k up to MAX_K)
@@ -94,10 +94,10 @@ def fit_one(name, seed, data_home, cache):
 def _tail_logp(train, x, tail_q=0.9):
     """-log of the upper-tail probability of ``x`` under the training values: the package's
     tail surprise (empirical inside, exponential beyond the ``tail_q`` quantile)."""
-    reference, threshold, mean_excess = tail_reference(train, share=1 - tail_q)
     return tail_surprise(
-        torch.from_numpy(np.asarray(x, dtype=np.float64)), torch.from_numpy(reference),
-        threshold, mean_excess, share=1 - tail_q,
+        torch.from_numpy(np.asarray(x, dtype=np.float64)),
+        fit_tail(train, share=1 - tail_q),
+        share=1 - tail_q,
     ).numpy()
 
 

@@ -15,7 +15,7 @@ from skanomaly.injectors import SMOTENoiseInjector
 from skanomaly.nn import MLP
 from skanomaly.utils._params import NestedDefaultsMixin
 from skanomaly.utils._preprocessing import StandardizeMixin
-from skanomaly.utils._tails import tail_reference, tail_surprise
+from skanomaly.utils._tails import fit_tail, tail_surprise
 from skanomaly.utils._validation import (
     check_layer_widths,
     evenly_spread,
@@ -297,11 +297,11 @@ class AnoRandDetector(StandardizeMixin, NestedDefaultsMixin, BaseDeepDetector):
     density_bank_ : ndarray of shape (n_bank, n_hidden)
         Standardised ND features of at most 4,000 of the training rows labelled 0, evenly
         spread over them (all of them up to 4,000): the neighbours of the density score.
-    reconstruction_tail_, density_tail_ : dict
+    reconstruction_tail_, density_tail_ : ndarray of shape (n_reference + 2,)
         Calibration of the two views of ``"reconstruction_and_density"`` on the training
-        rows labelled 0: ``"reference"`` the sorted training scores (channel score; log mean
-        neighbour distance), ``"threshold"`` their 90th percentile and ``"mean_excess"``
-        the mean excess above it, the scale of the extrapolated tail.
+        rows labelled 0 (channel score; log mean neighbour distance): their 90th percentile,
+        where the exponential tail starts, the mean excess above it, the tail's scale, then
+        the sorted training scores.
     lr_ : float
         The learning rate used (``lr`` with ``"auto"`` resolved).
     n_injected_ : int
@@ -632,13 +632,9 @@ validation_scores_, n_epochs_, best_epoch_
             distances = distances[torch.isfinite(distances)]
             if len(distances):
                 break
-        density_reference = tail_reference(torch.log(distances + 1e-12).numpy())
-        reconstruction_reference = tail_reference(
+        self.density_tail_ = fit_tail(torch.log(distances + 1e-12).numpy())
+        self.reconstruction_tail_ = fit_tail(
             channel_scores[evenly_spread(len(channel_scores), _RECONSTRUCTION_REFERENCE_SIZE)]
-        )
-        self.reconstruction_tail_, self.density_tail_ = (
-            {"reference": ref, "threshold": threshold, "mean_excess": excess}
-            for ref, threshold, excess in (reconstruction_reference, density_reference)
         )
 
     def _channel_errors(self, residual):
@@ -682,7 +678,7 @@ validation_scores_, n_epochs_, best_epoch_
             channel_score = self._channel_score(self._channel_errors(residual))
             if score == "channel_reconstruction":
                 return channel_score
-            return self._tail(channel_score, self.reconstruction_tail_) + self._tail(
+            return tail_surprise(channel_score, self.reconstruction_tail_) + tail_surprise(
                 torch.log(self._density_distance(features) + 1e-12), self.density_tail_
             )
         if score == "standardized_reconstruction":
@@ -712,11 +708,6 @@ validation_scores_, n_epochs_, best_epoch_
             for v in (self.density_mean_, self.density_scale_, self.density_bank_)
         )
         return _mean_neighbour_distance((features - mean) / scale, bank, _DENSITY_NEIGHBOURS)
-
-    @staticmethod
-    def _tail(scores, tail):
-        reference = torch.as_tensor(tail["reference"], dtype=scores.dtype, device=scores.device)
-        return tail_surprise(scores, reference, tail["threshold"], tail["mean_excess"])
 
 
 class _Float64View:

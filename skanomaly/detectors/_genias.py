@@ -21,7 +21,7 @@ from torch.nn import functional as F
 
 from skanomaly.base import BaseDeepDetector
 from skanomaly.injectors import GenIASInjector
-from skanomaly.utils._tails import tail_reference, tail_surprise
+from skanomaly.utils._tails import fit_tail, tail_surprise
 from skanomaly.utils._validation import (
     as_windows,
     check_layer_widths,
@@ -251,15 +251,13 @@ class GenIASDetector(BaseDeepDetector):
     window_bank_ : ndarray of shape (n_train_windows, window * n_channels)
         The training windows, z-normalised and flattened (only with ``fallback_ =
         "neighbours"``).
-    neighbour_reference_ : ndarray of shape (2, n_train_windows)
-        Sorted log mean squared distances of each training window to its ``n_neighbors``
-        nearest other training windows, in the features (row 0) and in the window space
-        (row 1): the neighbour score's tail probabilities are shares of them (only with
+    neighbour_tails_ : ndarray of shape (2, n_train_windows + 2)
+        Calibration of the neighbour score's two halves, in the features (row 0) and in the
+        window space (row 1): of the log mean squared distances of each training window to
+        its ``n_neighbors`` nearest other training windows, the 90th percentile, where the
+        exponential tail starts, the mean excess beyond it, the tail's scale, then the
+        distances sorted; the score's tail probabilities are shares of them (only with
         ``fallback_ = "neighbours"``).
-    neighbour_tail_ : ndarray of shape (2, 2)
-        Per row of ``neighbour_reference_``: its 90th percentile, where the exponential tail
-        starts, and the tail's scale, the mean excess of the training windows beyond it (only
-        with ``fallback_ = "neighbours"``).
     pretext_loss_curve_ : list of float
         ``head="carla"``: loss per epoch of the pretext stage (``loss_curve_`` holds the
         classification stage's).
@@ -503,8 +501,7 @@ loss_curve_, validation_scores_, n_epochs_, best_epoch_
             self.fallback_ = "neighbours"
             self.generated_auroc_ = knn_auroc
         else:
-            del self.memory_bank_, self.window_bank_, self.neighbour_reference_
-            del self.neighbour_tail_
+            del self.memory_bank_, self.window_bank_, self.neighbour_tails_
 
     # ------------------------------------------------------------------ the stages' losses
     def _triplet_loss(self, windows, negatives, batch):
@@ -559,30 +556,27 @@ loss_curve_, validation_scores_, n_epochs_, best_epoch_
     # ------------------------------------------------------------------ helpers
     def _set_neighbour_banks(self, train_windows):
         """The training windows' encoder features and normalised windows (the two banks of
-        the neighbour score) and the reference of each (``_set_neighbour_reference``)."""
+        the neighbour score) and the calibration of each (``_set_neighbour_tails``)."""
         module = self.module_
         self.memory_bank_, self.window_bank_ = (
             torch.cat(self._map_batches(fn, train_windows)).cpu().numpy()
             for fn in (module.features, partial(_normalised_window, module))
         )
-        self._set_neighbour_reference()
+        self._set_neighbour_tails()
 
-    def _set_neighbour_reference(self):
-        """Per bank, the sorted log neighbour distances of the training windows (each without
-        itself) and where their exponential tail starts and its scale (``tail_reference``)."""
-        reference, tail = [], []
+    def _set_neighbour_tails(self):
+        """Per bank, the tail calibration (``fit_tail``) of the training windows' log
+        neighbour distances, each window without itself."""
+        tails = []
         for bank in (self.memory_bank_, self.window_bank_):
             bank = torch.from_numpy(bank).to(self.device_)
             own = torch.cat(self._map_batches(
                 partial(_mean_knn, bank=bank, k=self.n_neighbors, exclude_self=True), bank
             ))
-            log_own, threshold, mean_excess = tail_reference(
+            tails.append(fit_tail(
                 np.log(np.maximum(own.cpu().numpy().astype(np.float64), _TINY_DISTANCE))
-            )
-            reference.append(log_own)
-            tail.append((threshold, mean_excess))
-        self.neighbour_reference_ = np.stack(reference).astype(np.float32)
-        self.neighbour_tail_ = np.array(tail)
+            ))
+        self.neighbour_tails_ = np.stack(tails)
 
     def _knn_batch(self, X, exclude_self=False):
         """Neighbour score: the tail surprises (``tail_surprise``) of the mean squared
@@ -599,13 +593,7 @@ loss_curve_, validation_scores_, n_epochs_, best_epoch_
                 query, torch.from_numpy(bank).to(X.device), self.n_neighbors, exclude_self
             )
             log_distance = torch.log(distance.clamp_min(_TINY_DISTANCE))
-            reference = torch.as_tensor(
-                self.neighbour_reference_[j], dtype=log_distance.dtype, device=X.device
-            )
-            threshold, mean_excess = self.neighbour_tail_[j]
-            score = score + tail_surprise(
-                log_distance, reference, float(threshold), float(mean_excess)
-            )
+            score = score + tail_surprise(log_distance, self.neighbour_tails_[j])
         return score
 
     def _knn_distance(self, X, exclude_self):

@@ -5,6 +5,9 @@ in two spaces) cannot be added as they are: whichever spreads more decides, and 
 can change with the seed. On this scale they can (Fisher's combination of tail
 probabilities), and only a row's position among the training rows counts. AnoRand's window
 score and GenIAS's neighbour score use it (issues 17 and 18).
+
+A calibration is one float64 array, ``[threshold, mean_excess, *sorted training scores]``,
+so a detector stores it as a fitted array (``save`` writes it with the weights).
 """
 
 import math
@@ -17,8 +20,8 @@ import torch
 TAIL_SHARE = 0.1
 
 
-def tail_reference(scores, share=TAIL_SHARE):
-    """What :func:`tail_surprise` needs from the training rows' scores.
+def fit_tail(scores, share=TAIL_SHARE):
+    """The calibration of :func:`tail_surprise` from the training rows' scores.
 
     Parameters
     ----------
@@ -29,22 +32,20 @@ def tail_reference(scores, share=TAIL_SHARE):
 
     Returns
     -------
-    reference : ndarray of shape (n_rows,)
-        The scores, sorted (float64).
-    threshold : float
-        Their ``1 - share`` quantile, where the exponential tail starts.
-    mean_excess : float
-        The mean excess of the training scores above ``threshold``, the tail's scale (1 when
-        none lies above it, e.g. all scores equal).
+    calibration : ndarray of shape (n_rows + 2,)
+        float64: the scores' ``1 - share`` quantile (``threshold``, where the exponential tail
+        starts), the mean excess of the scores above it (the tail's scale; 1 when none lies
+        above it, e.g. all scores equal), then the scores, sorted.
     """
-    reference = np.sort(np.asarray(scores, dtype=np.float64))
+    reference = np.sort(np.asarray(scores, dtype=np.float64).ravel())
     threshold = float(np.quantile(reference, 1 - share))
     excess = reference[reference > threshold] - threshold
     mean_excess = float(excess.mean()) if len(excess) else 0.0
-    return reference, threshold, mean_excess if mean_excess > 1e-12 else 1.0
+    mean_excess = mean_excess if mean_excess > 1e-12 else 1.0
+    return np.concatenate([[threshold, mean_excess], reference])
 
 
-def tail_surprise(scores, reference, threshold, mean_excess, share=TAIL_SHARE):
+def tail_surprise(scores, calibration, share=TAIL_SHARE):
     """``-log`` of the share of training rows that score at least as high as each row.
 
     The share is empirical, ``(n_at_least + 0.5) / (n + 1)`` (never 0); beyond ``threshold``
@@ -55,18 +56,18 @@ def tail_surprise(scores, reference, threshold, mean_excess, share=TAIL_SHARE):
     ----------
     scores : torch.Tensor of shape (n_rows,)
         Scores to place among the training rows.
-    reference : torch.Tensor of shape (n_train,)
-        The sorted training scores (:func:`tail_reference`), on ``scores``' device and dtype.
-    threshold, mean_excess : float
-        From :func:`tail_reference`.
+    calibration : ndarray of shape (n_train + 2,)
+        From :func:`fit_tail`. The training scores are compared in ``scores``' dtype.
     share : float, default=TAIL_SHARE
-        The ``share`` given to :func:`tail_reference`.
+        The ``share`` given to :func:`fit_tail`.
 
     Returns
     -------
     torch.Tensor of shape (n_rows,)
         The surprises, higher for rarer scores.
     """
+    threshold, mean_excess = float(calibration[0]), float(calibration[1])
+    reference = torch.as_tensor(calibration[2:], dtype=scores.dtype, device=scores.device)
     n = len(reference)
     at_least = n - torch.searchsorted(reference, scores.contiguous(), side="left")
     empirical = -torch.log((at_least + 0.5).to(scores.dtype) / (n + 1))

@@ -379,7 +379,7 @@ def test_window_default_adds_a_tail_calibrated_density_score(window_data):
 
     train_distance = np.log(knn(standardized, exclude=True))
     np.testing.assert_allclose(
-        detector.density_tail_["reference"], np.sort(train_distance), rtol=1e-3, atol=1e-5
+        detector.density_tail_[2:], np.sort(train_distance), rtol=1e-3, atol=1e-5
     )
     expected = _tail_by_hand(np.sort(channel_scores), channel_scores) + _tail_by_hand(
         train_distance, np.log(knn(standardized, exclude=False))
@@ -398,7 +398,7 @@ def test_density_score_is_finite_when_every_training_window_overlaps(shape):
     # outside it; the calibration then only leaves the window itself out, never NaN.
     X = np.random.default_rng(0).normal(size=shape).astype(np.float32)
     detector = _small(anomaly_score="reconstruction_and_density").fit(X)
-    assert np.isfinite(detector.density_tail_["reference"]).all()
+    assert np.isfinite(detector.density_tail_).all()
     assert np.isfinite(detector.decision_function(X)).all()
 
 
