@@ -2,6 +2,8 @@
 
 import os
 import pickle
+import subprocess
+import sys
 import warnings
 from unittest import mock
 
@@ -203,6 +205,35 @@ def test_a_callers_strict_mode_is_kept():
         assert _flags()[:2] == (True, False)
     finally:
         torch.use_deterministic_algorithms(saved[0], warn_only=saved[1])
+
+
+def test_the_block_does_not_import_torchs_compiler():
+    # torch.use_deterministic_algorithms imports torch._inductor (2-2.4 s per process on a
+    # 2-core machine), which a first fit paid for nothing; a fresh process shows it.
+    code = (
+        "import sys, torch\n"
+        "from skanomaly.utils._determinism import deterministic_algorithms\n"
+        "with deterministic_algorithms(torch.device('cpu')):\n"
+        "    assert torch.are_deterministic_algorithms_enabled()\n"
+        "    assert torch.is_deterministic_algorithms_warn_only_enabled()\n"
+        "assert not torch.are_deterministic_algorithms_enabled()\n"
+        "print('torch._inductor.config' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    assert result.stdout.strip() == "False"
+
+
+def test_a_loaded_compiler_follows_the_block():
+    # A caller who compiles has the inductor loaded: its flag is set and restored as well.
+    import torch._inductor.config as inductor_config
+
+    saved = inductor_config.deterministic
+    with deterministic_algorithms(torch.device("cpu")):
+        assert inductor_config.deterministic is True
+    assert inductor_config.deterministic == saved == torch.are_deterministic_algorithms_enabled()
 
 
 def test_cublas_variable_is_set_for_cuda_blocks_only(monkeypatch):

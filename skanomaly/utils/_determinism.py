@@ -29,6 +29,7 @@ the last float32 digits.
 
 import contextlib
 import os
+import sys
 
 __all__ = ["deterministic_algorithms"]
 
@@ -83,7 +84,7 @@ def deterministic_algorithms(device=None):
         if set_variable:
             os.environ[_CUBLAS_VARIABLE] = _CUBLAS_DETERMINISTIC
         if not (saved[0] and not saved[1]):  # a caller's strict mode stays strict
-            torch.use_deterministic_algorithms(True, warn_only=True)
+            _use_deterministic_algorithms(True, warn_only=True)
         cudnn.deterministic = True
         cudnn.benchmark = False
         # Deterministic mode also fills every new torch.empty with NaN, a cost on each step
@@ -93,8 +94,26 @@ def deterministic_algorithms(device=None):
         fill.fill_uninitialized_memory = False
         yield
     finally:
-        torch.use_deterministic_algorithms(saved[0], warn_only=saved[1])
+        _use_deterministic_algorithms(saved[0], warn_only=saved[1])
         cudnn.deterministic, cudnn.benchmark = saved[2], saved[3]
         fill.fill_uninitialized_memory = saved[4]
         if set_variable:
             os.environ.pop(_CUBLAS_VARIABLE, None)
+
+
+def _use_deterministic_algorithms(mode, warn_only):
+    """``torch.use_deterministic_algorithms`` without importing torch's compiler.
+
+    Recent torch versions also set ``torch._inductor.config.deterministic`` there, importing
+    the inductor: 2.0-2.4 s on a 2-core machine (torch 2.13), once per process, i.e. on every
+    first fit, while skanomaly's fits run eagerly. The eager switch is the one torch's own
+    function sets after that import; where the inductor is already loaded (a caller who
+    compiles), or torch lacks the switch, torch's function is called as it is.
+    """
+    import torch
+
+    eager_switch = getattr(torch._C, "_set_deterministic_algorithms", None)
+    if eager_switch is None or "torch._inductor.config" in sys.modules:
+        torch.use_deterministic_algorithms(mode, warn_only=warn_only)
+    else:
+        eager_switch(mode, warn_only=warn_only)
