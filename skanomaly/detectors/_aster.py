@@ -171,8 +171,11 @@ class ASTERDetector(BaseDeepDetector):
         Depth of the encoder, each decoder and the classifier.
     dim_feedforward : int, default=64
         Hidden width of the Transformer feed-forward blocks.
-    dropout : float in [0, 1), default=0.1
-        Dropout inside ASTER's Transformer layers (the backbone keeps its own config).
+    dropout : float in [0, 1), default=0.0
+        Dropout inside ASTER's Transformer layers (the backbone keeps its own config). Off by
+        default: on a CPU, drawing the dropout masks of the attention maps took most of the
+        fit (2.1x the fit time at 0.1), and on development series 0.0 was as good (issue 17;
+        ``benchmarks/aster_dropout.py``).
     kl_weight : float, default=1.0
         Weight of the KL term of the ELBO.
     reverse_scale : float, default=1.0
@@ -315,7 +318,7 @@ loss_curve_, n_epochs_, best_epoch_
         n_heads=4,
         n_layers=1,
         dim_feedforward=64,
-        dropout=0.1,
+        dropout=0.0,
         kl_weight=1.0,
         reverse_scale=1.0,
         optimizer="adam",
