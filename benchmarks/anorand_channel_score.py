@@ -23,6 +23,7 @@ import torch
 
 from skanomaly.benchmark import timeseries_split
 from skanomaly.detectors import AnoRandDetector
+from skanomaly.detectors._anorand import _floored
 from skanomaly.metrics import auroc, vus_pr
 from skanomaly.timeseries import TimeSeriesDetector, sliding_windows, window_scores_to_points
 
@@ -44,9 +45,7 @@ def channel_sums(detector, windows, chunk=512):
 def window_scores(train_sums, test_sums):
     """Every rule's window scores from the per-channel sums."""
     train_err, test_err = np.sqrt(train_sums), np.sqrt(test_sums)
-    spread = train_err.std(axis=0)
-    spread = np.maximum(spread, 1e-3 * spread.max()) if spread.max() > 0 else np.ones_like(spread)
-    z = (test_err - train_err.mean(axis=0)) / spread
+    z = (test_err - train_err.mean(axis=0)) / _floored(train_err.std(axis=0))
     k = math.ceil(math.sqrt(z.shape[1]))
     return dict(
         zip(

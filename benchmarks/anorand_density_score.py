@@ -37,6 +37,7 @@ from skanomaly.detectors._anorand import (
     _DENSITY_BANK_SIZE,
     _DENSITY_NEIGHBOURS,
     _DENSITY_REFERENCE_SIZE,
+    _floored,
     _mean_neighbour_distance,
 )
 from skanomaly.timeseries import sliding_windows
@@ -101,9 +102,7 @@ def zscore(train, test):
 def log_error_channel_score(train_sums, test_sums):
     """Top-k mean of the per-channel z-scores of the log channel errors."""
     train_log, test_log = (np.log(np.sqrt(s) + 1e-6) for s in (train_sums, test_sums))
-    spread = train_log.std(axis=0)
-    spread = np.maximum(spread, 1e-3 * spread.max()) if spread.max() > 0 else np.ones_like(spread)
-    mean = train_log.mean(axis=0)
+    spread, mean = _floored(train_log.std(axis=0)), train_log.mean(axis=0)
     k = math.ceil(math.sqrt(train_log.shape[1]))
     return (
         np.sort((v - mean) / spread, axis=1)[:, -k:].mean(axis=1) for v in (train_log, test_log)
